@@ -1,0 +1,311 @@
+"""The `boilerclf` command: thin typer wrappers over the library's functions.
+
+Every command reads pages as `.html`, `.htm`, `.html.gz` or `.txt` (a plain-text page:
+one paragraph per line) and walks folders recursively. `--model` defaults to the model
+shipped with boilerclf.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import batch
+from . import labels as labelled
+from .dataset import read_pages, stats as dataset_stats
+from .model import DEFAULT_MODEL, Model, load_model, train as train_model
+from .page import LABELS, BoilerclfError
+from .render import FORMATS, SUFFIX, render
+from .segment import read_page
+
+app = typer.Typer(help="Clean scraped web pages: label each text block as content, promo, subscription or "
+                  "navigation, with a classifier you can retrain on your own labelled pages.",
+                  no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
+                  pretty_exceptions_enable=False, rich_markup_mode="markdown")
+err = Console(stderr=True, highlight=False)
+_COLOURS = {"content": "green", "promo": "yellow", "subscription": "magenta", "navigation": "blue", None: "red"}
+MODEL_OPTION = typer.Option(None, "--model", "-m", help="Model file made by `boilerclf train` "
+                            "(default: the model shipped with boilerclf).")
+INPUTS_HELP = "Page files or folders (walked recursively): .html, .htm, .html.gz, .txt."
+
+
+def fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def _model(path: Optional[Path]) -> Model:
+    try:
+        return load_model(path)
+    except BoilerclfError as e:
+        fail(str(e))
+        raise  # unreachable: fail exits
+
+
+def _jobs(inputs: List[Path]) -> list[batch.Job]:
+    try:
+        found = batch.jobs(inputs)
+    except BoilerclfError as e:
+        fail(str(e))
+    if not found:
+        fail("no page files (.html, .htm, .html.gz, .txt) in " + ", ".join(map(str, inputs)))
+    return found
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=err,
+                    transient=True, disable=not err.is_terminal)
+
+
+def _keep(keep: List[str]) -> tuple[str, ...]:
+    bad = [k for k in keep if k not in LABELS]
+    if bad:
+        fail(f"unknown label(s) {', '.join(bad)} for --keep: choose from {', '.join(LABELS)}")
+    return tuple(keep)
+
+
+def _print_scores(cv: dict) -> None:
+    table = Table(title=f"Cross-validation grouped by site ({cv['folds']} folds)")
+    for column in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, s in cv["per_label"].items():
+        table.add_row(label, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"]))
+    table.add_row("macro", "", "", f"{cv['macro_f1']:.3f}", "")
+    err.print(table)
+    matrix = Table(title="Confusion matrix (rows: true label, columns: predicted)")
+    matrix.add_column("")
+    for label in LABELS:
+        matrix.add_column(label, justify="right")
+    for label, row in zip(LABELS, cv["confusion"]):
+        matrix.add_row(label, *map(str, row))
+    err.print(matrix)
+
+
+@app.command()
+def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders of them: HTML with `data-label` "
+                                            "attributes, or `label<TAB>text` .txt files. A `pages.jsonl` manifest "
+                                            "in a folder gives each file's url and site."),
+          output: Path = typer.Option(..., "--output", "-o", help="Where to write the model (.joblib)."),
+          folds: int = typer.Option(5, help="Cross-validation folds, grouped by site; 0 skips cross-validation."),
+          jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for cross-validation."),
+          text_views: bool = typer.Option(True, help="Also train on text-only views of HTML pages, so the model "
+                                          "works on plain-text input."),
+          ) -> None:
+    """Train a block classifier on labelled pages and save it.
+
+    A block takes the label of its nearest ancestor-or-self with a `data-label` attribute
+    (content, promo, subscription or navigation); unlabelled blocks are not trained on and
+    are counted. Scores come from cross-validation grouped by site (a site is never in both
+    a training and a test fold) and are saved in the model.
+    """
+    files = _jobs(data)
+    with _progress() as progress:
+        task = progress.add_task("reading", total=len(files))
+        try:
+            pages = read_pages(data, progress=lambda _: progress.advance(task))
+        except BoilerclfError as e:
+            fail(str(e))
+    try:
+        model = train_model(pages, cv_folds=folds, n_jobs=jobs, text_views=text_views)
+    except BoilerclfError as e:
+        fail(str(e))
+    info = model.meta["data"]
+    err.print(f"{info['pages']} pages from {info['sites']} sites; labelled blocks per label "
+              f"(HTML and text views): {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
+    if model.meta["cv"]:
+        _print_scores(model.meta["cv"])
+    model.save(output)
+    err.print(f"saved {output}")
+
+
+@app.command()
+def predict(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP), model: Optional[Path] = MODEL_OPTION) -> None:
+    """Print one JSON line per block: page, index, label, probabilities, text.
+
+    A page that cannot be read is reported on stderr and the others go on; the exit
+    status is 1 if any page failed.
+    """
+    clf = _model(model)
+    failed = 0
+    for job in _jobs(pages):
+        page, reason = batch.attempt(lambda j: clf.predict_pages([read_page(j.source)])[0], job)
+        if page is None:
+            failed += 1
+            err.print(f"[red]failed:[/red] {job.source}: {reason}")
+            continue
+        for b in page.blocks:
+            sys.stdout.write(json.dumps({"page": str(job.source), "index": b.index, "label": b.label,
+                                         "proba": b.proba, "text": b.text}, ensure_ascii=False) + "\n")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def clean(inputs: List[Path] = typer.Argument(..., help=INPUTS_HELP),
+          outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the cleaned pages; input names and "
+                                      "subfolders are mirrored, with the format's suffix."),
+          keep: List[str] = typer.Option(["content"], help="Labels whose blocks survive; repeat for several."),
+          fmt: str = typer.Option("text", "--format", "-f", help="text: kept blocks, one per line. html: the page "
+                                  "with other blocks' elements removed. jsonl: one JSON record with every block, its "
+                                  "label and probabilities."),
+          model: Optional[Path] = MODEL_OPTION,
+          ) -> None:
+    """Write a cleaned copy of every page, keeping only the blocks with the chosen labels.
+
+    Each output is written whole or not at all (temporary file, then rename). A page
+    that fails is reported with its reason and the rest go on; the exit status is 1
+    if any page failed. Inputs are never modified.
+    """
+    if fmt not in FORMATS:
+        fail(f"unknown --format {fmt!r}: choose from {', '.join(FORMATS)}")
+    kept = _keep(keep)
+    found = _jobs(inputs)
+    try:
+        batch.check_collisions(found, outdir, SUFFIX[fmt])
+    except BoilerclfError as e:
+        fail(str(e))
+    clf = _model(model)
+    summary = batch.Summary()
+
+    def work(job: batch.Job):
+        page = clf.predict_pages([read_page(job.source)])[0]
+        batch.write_atomic(job.output(outdir, SUFFIX[fmt]), render(page, fmt, kept))
+        return page
+
+    with _progress() as progress:
+        task = progress.add_task("cleaning", total=len(found))
+        for job in found:
+            page, reason = batch.attempt(work, job)
+            if page is None:
+                summary.failed.append((str(job.source), reason))
+                err.print(f"[red]failed:[/red] {job.source}: {reason}")
+            else:
+                summary.done += 1
+                summary.count(b.label for b in page.blocks)
+            progress.advance(task)
+    err.print(f"cleaned {summary.done} pages into {outdir}, {len(summary.failed)} failed; blocks per label: "
+              f"{summary.labels}")
+    raise typer.Exit(1 if summary.failed else 0)
+
+
+@app.command()
+def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
+          outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the pre-labelled pages (names and "
+                                      "subfolders mirrored; HTML pages become .html, text pages .txt)."),
+          model: Optional[Path] = MODEL_OPTION,
+          ) -> None:
+    """Pre-label pages with the model, for a person to correct and then train on.
+
+    HTML pages are written as UTF-8 HTML with a `data-label` attribute on the element
+    that owns each block; text pages as `label<TAB>text` lines. Review them with
+    `boilerclf show` and fix them with `boilerclf relabel` (or any editor).
+    """
+    clf = _model(model)
+    found = _jobs(pages)
+    failed = 0
+    for job in found:
+        def work(j: batch.Job):
+            page = clf.predict_pages([read_page(j.source)])[0]
+            labelled.apply_labels(page, [b.label for b in page.blocks])
+            suffix = ".txt" if page.tree is None else ".html"
+            batch.write_atomic(j.output(outdir, suffix), labelled.serialize(page))
+            return page
+        page, reason = batch.attempt(work, job)
+        if page is None:
+            failed += 1
+            err.print(f"[red]failed:[/red] {job.source}: {reason}")
+    err.print(f"labelled {len(found) - failed} pages into {outdir}, {failed} failed")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def stats(data: List[Path] = typer.Argument(..., help="Labelled pages or folders of them."),
+          as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON object."),
+          ) -> None:
+    """Count what a labelled set covers: pages, sites, languages, blocks per label and language.
+
+    Sites, languages and source corpora come from each folder's `pages.jsonl` manifest.
+    """
+    try:
+        counts = dataset_stats(data)
+    except BoilerclfError as e:
+        fail(str(e))
+    if as_json:
+        print(json.dumps(counts, indent=1))
+        return
+    out = Console(highlight=False)
+    out.print(f"{counts['pages']} pages, {counts['sites']} sites, {counts['languages']} languages, "
+              f"{counts['unlabelled_blocks']} unlabelled blocks; pages per corpus: {counts['pages_per_corpus']}")
+    table = Table(title="Labelled blocks per language")
+    table.add_column("language")
+    for label in LABELS:
+        table.add_column(label, justify="right")
+    rows = [("all", counts["blocks_per_label"]), ("sites", counts["sites_per_label"]),
+            *counts["blocks_per_language"].items()]
+    for name, per_label in rows:
+        table.add_row(name, *(str(per_label.get(label, 0)) for label in LABELS))
+    out.print(table)
+
+
+@app.command()
+def show(page: Path = typer.Argument(..., help="A labelled page (.html with data-label, or label<TAB>text .txt)."),
+         width: int = typer.Option(160, help="Cut each block's text to this many characters (0: never)."),
+         ) -> None:
+    """Print a labelled page's blocks, one per line: index, label, tag, text.
+
+    Use it to review labels before correcting them with `boilerclf relabel`.
+    Unlabelled blocks show as `-`.
+    """
+    try:
+        doc = labelled.read_labelled(page)
+    except BoilerclfError as e:
+        fail(str(e))
+    out = Console(highlight=False, soft_wrap=True)
+    for b in doc.blocks:
+        text = b.text if not width or len(b.text) <= width else b.text[: width - 1] + "…"
+        out.print(f"{b.index:4d} [{_COLOURS[b.label]}]{b.label or '-':12s}[/] {b.tag:8s} ", end="", markup=True)
+        out.print(text, markup=False)
+
+
+_RANGE = re.compile(r"^(\d+)(?:-(\d+))?=(\w+)$")
+
+
+@app.command()
+def relabel(page: Path = typer.Argument(..., help="The labelled .html page to edit in place."),
+            changes: List[str] = typer.Argument(..., help="START[-END]=LABEL, block indices as `show` prints them, "
+                                                "e.g. 0-12=navigation 40=subscription."),
+            ) -> None:
+    """Correct labels of blocks by index, writing `data-label` on the elements that own them.
+
+    Blocks that share an element (text split by <br>) take the label together.
+    """
+    if labelled.is_text_path(page):
+        fail("relabel edits HTML pages; edit a label<TAB>text page in a text editor")
+    try:
+        doc = labelled.read_labelled(page)
+    except BoilerclfError as e:
+        fail(str(e))
+    new = [b.label for b in doc.blocks]
+    for change in changes:
+        m = _RANGE.match(change)
+        if not m or m.group(3) not in LABELS:
+            fail(f"bad change {change!r}: expected START[-END]=LABEL with LABEL one of {', '.join(LABELS)}")
+        start, end = int(m.group(1)), int(m.group(2) or m.group(1))
+        if not 0 <= start <= end < len(new):
+            fail(f"bad range {change!r}: the page has blocks 0-{len(new) - 1}")
+        new[start:end + 1] = [m.group(3)] * (end - start + 1)
+    labelled.apply_labels(doc, new)
+    batch.write_atomic(page, labelled.serialize(doc))
+    check = labelled.read_labelled(page)
+    wrong = [b.index for b, want in zip(check.blocks, new) if b.label != want]
+    if wrong:
+        err.print(f"[yellow]warning:[/yellow] blocks {wrong[:20]} share an element with another block and "
+                  "took its label")
+    err.print(f"relabelled {page}")

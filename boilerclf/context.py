@@ -1,0 +1,82 @@
+"""Stage 4b: revise each block's label with its neighbours' (jusText's "revise" stage, learned).
+
+The first stage classifies each block on its own; this stage feeds every block's class
+probabilities together with those of the `window` blocks before and after it to a small
+logistic regression. A pitch box is then one unit, and a short line between two article
+paragraphs is rarely a menu.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+
+def neighbour_matrix(probas: np.ndarray, page_ids: np.ndarray, window: int) -> np.ndarray:
+    """Each row's probabilities, its neighbours' within the same page, and the window's mean.
+
+    Past a page's ends the neighbours are zeros, with no flag: a flag taught the model that
+    page edges are navigation, which wiped out every block of short pages.
+    """
+    n, k = probas.shape
+    columns = [probas]
+    total = probas.copy()
+    count = np.ones((n, 1))
+    for offset in [o for d in range(1, window + 1) for o in (-d, d)]:
+        shifted = np.zeros_like(probas)
+        same = np.zeros(n, dtype=bool)
+        if offset < 0 and n > -offset:
+            shifted[-offset:] = probas[:offset]
+            same[-offset:] = page_ids[-offset:] == page_ids[:offset]
+        elif offset > 0 and n > offset:
+            shifted[:-offset] = probas[offset:]
+            same[:-offset] = page_ids[:-offset] == page_ids[offset:]
+        shifted[~same] = 0.0
+        columns.append(shifted)
+        total += shifted
+        count += same[:, None]
+    columns.append(total / count)
+    return np.hstack(columns)
+
+
+class ContextClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression over a block's and its neighbours' first-stage probabilities.
+
+    `fit(probas, y, page_ids=...)` and `predict_proba(probas, page_ids=...)` take the
+    first stage's probabilities of blocks in page order, with one page id per row.
+    """
+
+    def __init__(self, window: int = 3, C: float = 1.0):
+        self.window = window
+        self.C = C
+
+    def fit(self, probas, y, page_ids):
+        self.estimator_ = LogisticRegression(C=self.C, max_iter=1000)
+        self.estimator_.fit(neighbour_matrix(np.asarray(probas), np.asarray(page_ids), self.window), y)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, probas, page_ids):
+        return self.estimator_.predict_proba(neighbour_matrix(np.asarray(probas), np.asarray(page_ids), self.window))
+
+    def predict(self, probas, page_ids):
+        return self.classes_[self.predict_proba(probas, page_ids).argmax(axis=1)]
+
+
+def decide(probas: np.ndarray, page_ids: np.ndarray, classes: list[str]) -> np.ndarray:
+    """Labels from probabilities: the most likely label, except that every page has main text.
+
+    The guide makes the main listing of a page with no article `content`, so a page where
+    no block would be content gets it for the blocks with at least half the page's highest
+    content probability (short, sparse pages otherwise come out empty).
+    """
+    best = probas.argmax(axis=1)
+    if "content" not in classes:
+        return best
+    content = classes.index("content")
+    for page in np.unique(page_ids):
+        rows = np.flatnonzero(page_ids == page)
+        if not (best[rows] == content).any():
+            likely = probas[rows, content]
+            best[rows[likely >= 0.5 * likely.max()]] = content
+    return best

@@ -1,0 +1,111 @@
+"""Labelled pages in: walk folders, read `pages.jsonl` manifests, add text-only views.
+
+A manifest line names a page `file` (relative to the manifest) and may give its `url`
+and `site`; sites are the groups of cross-validation, so a site never sits in both a
+training and a test fold.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional
+
+from .labels import read_labelled
+from .load import PAGE_SUFFIXES
+from .page import Block, InputError, Page
+
+MANIFEST = "pages.jsonl"
+
+
+def page_files(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, Path]]:
+    """(file, root) for every page file under the inputs, in sorted order; root is the input folder."""
+    for item in map(Path, inputs):
+        if item.is_dir():
+            for path in sorted(item.rglob("*")):
+                if path.is_file() and path.name.lower().endswith(PAGE_SUFFIXES):
+                    yield path, item
+        elif item.is_file():
+            yield item, item.parent
+        else:
+            raise InputError(f"no such file or folder: {item}")
+
+
+def read_manifest(root: Path) -> dict[Path, dict]:
+    path = root / MANIFEST
+    if not path.is_file():
+        return {}
+    entries = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                entry = json.loads(line)
+                entries[(root / entry["file"]).resolve()] = entry
+            except (ValueError, KeyError, TypeError):
+                raise InputError(f"{path}:{n}: not a manifest line (JSON with a 'file' key)") from None
+    return entries
+
+
+def text_view(page: Page) -> Page:
+    """The page as a scraper's plain-text output would show it: same texts and labels, no DOM."""
+    return Page(blocks=[Block(text=b.text, label=b.label) for b in page.blocks], source=page.source + "#text",
+                url=page.url, site=page.site)
+
+
+def read_pages(inputs: Iterable[Path | str], progress: Optional[Callable[[Path], None]] = None) -> list[Page]:
+    """Read every labelled page under the inputs, with its site taken from the manifest or URL."""
+    pages = []
+    for path, entry in manifest_entries(inputs):
+        page = read_labelled(path, url=entry.get("url"))
+        page.site = entry.get("site") or page.site or path.stem.split(".html")[0]
+        pages.append(page)
+        if progress:
+            progress(path)
+    return pages
+
+
+def fingerprint(pages: Iterable[Page]) -> str:
+    """A hash of every labelled block's text and label: changes whenever the training data does."""
+    digest = hashlib.sha256()
+    for page in pages:
+        for block in page.blocks:
+            digest.update(f"{block.label}\t{block.text}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def manifest_entries(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, dict]]:
+    """(page file, its manifest entry or {}) for every page under the inputs."""
+    manifests: dict[Path, dict[Path, dict]] = {}
+    for path, root in page_files(inputs):
+        if root not in manifests:
+            manifests[root] = read_manifest(root)
+        yield path, manifests[root].get(path.resolve(), {})
+
+
+def stats(inputs: Iterable[Path | str]) -> dict:
+    """Counts that say what a labelled set covers: pages, sites, languages, blocks per label."""
+    from collections import Counter
+
+    per_label: Counter = Counter()
+    per_language: dict[str, Counter] = {}
+    per_corpus: Counter = Counter()
+    label_sites: dict[str, set] = {}
+    sites, pages, unlabelled = set(), 0, 0
+    for path, entry in manifest_entries(inputs):
+        page = read_labelled(path, url=entry.get("url"))
+        site = entry.get("site") or page.site or path.stem
+        language = entry.get("language", "unknown")
+        pages += 1
+        sites.add(site)
+        per_corpus[entry.get("corpus", "unknown")] += 1
+        counts = Counter(b.label for b in page.blocks)
+        unlabelled += counts.pop(None, 0)
+        per_label.update(counts)
+        per_language.setdefault(language, Counter()).update(counts)
+        for label in counts:
+            label_sites.setdefault(label, set()).add(site)
+    return {"pages": pages, "sites": len(sites), "languages": len(per_language),
+            "blocks_per_label": dict(per_label), "unlabelled_blocks": unlabelled,
+            "sites_per_label": {k: len(v) for k, v in label_sites.items()},
+            "pages_per_corpus": dict(per_corpus),
+            "blocks_per_language": {k: dict(v) for k, v in sorted(per_language.items(), key=lambda kv: -sum(kv[1].values()))}}

@@ -1,0 +1,75 @@
+"""Domain types: a `Page` is an ordered list of `Block`s, each getting one `Label`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+Label = Literal["content", "promo", "subscription", "navigation"]
+LABELS: tuple[str, ...] = ("content", "promo", "subscription", "navigation")
+
+
+@dataclass(eq=False)
+class Block:
+    """One run of visible text and the DOM context the features need.
+
+    `element` is the block-level element that owns the text (None for plain-text
+    pages); `label` is a gold label when read from labelled data, a prediction
+    after `classify`.
+    """
+
+    text: str
+    tag: str = "#text"
+    depth: int = 0
+    link_chars: int = 0
+    dom_tokens: tuple[str, ...] = ()
+    element: object = field(default=None, repr=False)
+    heading: str = ""  # text of the last heading before the block: "Related stories", "Newsletter"…
+    #: [chars, link chars, blocks] inside the owner's parent, grandparent, great-grandparent
+    containers: list = field(default_factory=list, repr=False)
+    index: int = 0
+    label: Optional[str] = None
+    proba: dict = field(default_factory=dict)
+    page: Optional["Page"] = field(default=None, repr=False)
+
+    @property
+    def has_dom(self) -> bool:
+        return self.tag != "#text"
+
+
+@dataclass(eq=False)
+class Page:
+    """A page as blocks; `tree` is the lxml document (None for text pages)."""
+
+    blocks: list[Block]
+    source: str = ""
+    url: Optional[str] = None
+    site: Optional[str] = None
+    tree: object = field(default=None, repr=False)
+
+    _total_chars: Optional[int] = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for i, block in enumerate(self.blocks):
+            block.index, block.page = i, self
+
+    @property
+    def total_chars(self) -> int:
+        if self._total_chars is None:
+            self._total_chars = sum(len(b.text) for b in self.blocks)
+        return self._total_chars
+
+    def neighbour(self, block: Block, offset: int) -> Optional[Block]:
+        i = block.index + offset
+        return self.blocks[i] if 0 <= i < len(self.blocks) else None
+
+
+class BoilerclfError(Exception):
+    """Base of the library's own errors: every failure on bad input is one of these."""
+
+
+class InputError(BoilerclfError):
+    """A page that cannot be read or decoded (the message says why, in one line)."""
+
+
+class ModelError(BoilerclfError):
+    """A model file that is missing, corrupt, or made by an incompatible version."""

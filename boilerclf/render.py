@@ -1,0 +1,69 @@
+"""Stage 5: a classified page → output: text, HTML with the boilerplate removed, or a JSON record."""
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Sequence
+
+import lxml.html
+
+from .page import LABELS, Page
+from .segment import SKIP_TAGS, is_hidden
+
+FORMATS = ("text", "html", "jsonl")
+SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
+
+
+def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
+    """The kept blocks' text, one block per line."""
+    return "".join(b.text + "\n" for b in page.blocks if b.label in keep)
+
+
+def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
+    """The page's own HTML with the elements of dropped blocks removed and scripts stripped.
+
+    An element is removed only when no kept block lies inside it; otherwise just its own
+    leading text goes, so kept paragraphs keep their structure.
+    """
+    if page.tree is None:
+        body = "".join(f"<p>{escape(b.text)}</p>\n"
+                       for b in page.blocks if b.label in keep)
+        return f"<!DOCTYPE html>\n<html><body>\n{body}</body></html>\n"
+    tree = page.tree
+    kept = set()
+    for block in page.blocks:
+        if block.label in keep:
+            kept.add(block.element)
+            kept.update(block.element.iterancestors())
+    for block in page.blocks:
+        el = block.element
+        if block.label in keep or el.getparent() is None:
+            continue
+        if el in kept:
+            el.text = None
+        else:
+            el.drop_tree()
+            kept.add(el)  # already gone: never drop twice
+    for el in list(tree.iter()):
+        if isinstance(el.tag, str) and (el.tag in SKIP_TAGS - {"head", "title", "meta"} or is_hidden(el)) \
+                and el.getparent() is not None:
+            el.drop_tree()
+    return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
+
+
+def page_record(page: Page, keep: Sequence[str] = ("content",)) -> dict:
+    """One JSON-able record: the kept text, the text of each other label, and every block."""
+    record = {"source": page.source, "url": page.url, "text": render_text(page, keep)}
+    for label in LABELS:
+        if label not in keep:
+            record[label] = render_text(page, (label,))
+    record["blocks"] = [{"index": b.index, "label": b.label, "proba": b.proba, "text": b.text} for b in page.blocks]
+    return record
+
+
+def render(page: Page, fmt: str, keep: Sequence[str] = ("content",)) -> str:
+    if fmt == "text":
+        return render_text(page, keep)
+    if fmt == "html":
+        return render_html(page, keep)
+    return json.dumps(page_record(page, keep), ensure_ascii=False) + "\n"

@@ -1,0 +1,100 @@
+import json
+import shutil
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from boilerclf.cli import app
+from boilerclf.labels import read_labelled
+from boilerclf.page import LABELS
+
+from .conftest import AL_MONITOR, CORPUS
+
+runner = CliRunner()
+NEWS_PAGE = CORPUS / "newspaper-pages" / "html" / "bostonherald.com1.html.gz"
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_help_answers_questions():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("train", "predict", "clean", "label", "show", "relabel"):
+        assert command in result.output
+    assert "data-label" in invoke("train", "--help").output
+    out = subprocess.run([sys.executable, "-m", "boilerclf", "clean", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--keep" in out.stdout and "--format" in out.stdout
+
+
+def test_train_prints_grouped_scores_and_saves_a_model(sample_pages, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for page in sample_pages[:4]:
+        shutil.copy(page, data / page.name)
+    (data / "extra.txt").write_text("content\tA labelled line of text.\nnavigation\tHome\nNot labelled at all\n")
+    result = invoke("train", data, "-o", tmp_path / "m.joblib", "--folds", "2")
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "Cross-validation grouped by site" in output
+    assert "unlabelled blocks: 1" in output  # the .txt line without a label
+    assert (tmp_path / "m.joblib").stat().st_size > 10_000
+
+
+def test_predict_prints_one_json_line_per_block(small_model_path):
+    result = invoke("predict", AL_MONITOR, "--model", small_model_path)
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    texts = [line for line in AL_MONITOR.read_text().splitlines() if line.strip()]
+    assert len(lines) == len(texts)
+    first = lines[0]
+    assert set(first) == {"page", "index", "label", "proba", "text"}
+    assert first["text"] == "Skip to main content" and first["label"] in LABELS
+    assert set(first["proba"]) == set(LABELS)
+
+
+def test_clean_writes_every_format_mirrors_names_and_reports_bad_pages(tmp_path, small_model_path):
+    inputs = tmp_path / "in"
+    (inputs / "sub dir").mkdir(parents=True)
+    shutil.copy(NEWS_PAGE, inputs / "sub dir" / "news.html.gz")
+    shutil.copy(AL_MONITOR, inputs / "al.txt")
+    (inputs / "empty.html").write_bytes(b"")
+    before = {p: p.read_bytes() for p in inputs.rglob("*") if p.is_file()}
+    for fmt, suffix in (("text", ".txt"), ("html", ".html"), ("jsonl", ".jsonl")):
+        out = tmp_path / fmt
+        result = invoke("clean", inputs, "-o", out, "--format", fmt, "--model", small_model_path)
+        assert result.exit_code == 1  # the empty page failed, and the status says so
+        assert "empty.html: empty page" in result.output.replace("\n", "")
+        written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+        assert written == sorted([f"al{suffix}", f"sub dir/news{suffix}"])
+    record = json.loads((tmp_path / "jsonl" / "al.jsonl").read_text())
+    assert {"source", "url", "text", "blocks"} <= set(record) and len(record["blocks"]) > 40
+    kept = (tmp_path / "text" / "al.txt").read_text().splitlines()
+    assert kept == [b["text"] for b in record["blocks"] if b["label"] == "content"]
+    assert b"<script" not in (tmp_path / "html" / "sub dir" / "news.html").read_bytes()
+    assert before == {p: p.read_bytes() for p in inputs.rglob("*") if p.is_file()}  # inputs untouched
+
+
+def test_clean_rejects_unknown_labels_and_formats(tmp_path):
+    assert invoke("clean", AL_MONITOR, "-o", tmp_path, "--keep", "ads").exit_code == 2
+    assert invoke("clean", AL_MONITOR, "-o", tmp_path, "--format", "pdf").exit_code == 2
+    assert invoke("clean", tmp_path / "nothing", "-o", tmp_path).exit_code == 2
+
+
+def test_label_show_relabel_round_trip(tmp_path, small_model_path):
+    result = invoke("label", NEWS_PAGE, AL_MONITOR, "-o", tmp_path, "--model", small_model_path)
+    assert result.exit_code == 0, result.output
+    page = tmp_path / "bostonherald.com1.html"
+    labelled = read_labelled(page)
+    assert labelled.blocks and all(b.label in LABELS for b in labelled.blocks)
+    shown = invoke("show", page, "--width", "0").stdout.splitlines()
+    assert len(shown) == len(labelled.blocks)
+    assert invoke("relabel", page, f"0-2=subscription", "3=promo").exit_code == 0
+    after = read_labelled(page)
+    assert [b.label for b in after.blocks[:4]] == ["subscription"] * 3 + ["promo"]
+    assert [b.text for b in after.blocks] == [b.text for b in labelled.blocks]
+    text_page = read_labelled(tmp_path / "al-monitor-idlib.txt")
+    assert [b.text for b in text_page.blocks][0] == "Skip to main content" and text_page.blocks[0].label
+    assert invoke("relabel", page, "0=spam").exit_code == 2

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+import boilerclf
+from boilerclf import features
+from boilerclf.dataset import read_pages
+from boilerclf.features import BlockFeatures
+from boilerclf.labels import ATTRIBUTE, read_labelled
+from boilerclf.model import load_model, train
+from boilerclf.page import LABELS, ModelError
+from boilerclf.segment import segment
+
+
+def test_feature_extractor_never_sees_data_label(sample_pages):
+    labelled = read_labelled(sample_pages[0])
+    assert any(b.label for b in labelled.blocks)
+    for el in labelled.tree.iter():
+        if isinstance(el.tag, str):
+            el.attrib.pop(ATTRIBUTE, None)
+    import lxml.html
+    stripped = segment(lxml.html.tostring(labelled.tree))
+    again = read_labelled(sample_pages[0])
+    x1, x2 = BlockFeatures().transform(again.blocks), BlockFeatures().transform(stripped.blocks)
+    assert x1.shape == x2.shape and (x1 != x2).nnz == 0
+
+
+def test_train_and_predict_share_one_feature_path(sample_pages, monkeypatch):
+    seen = []
+    original = BlockFeatures.transform
+
+    def spy(self, blocks):
+        blocks = list(blocks)
+        seen.append(len(blocks))
+        return original(self, blocks)
+
+    monkeypatch.setattr(features.BlockFeatures, "transform", spy)
+    pages = read_pages(sample_pages[:3])
+    model = train(pages, cv_folds=0, context=False)
+    assert isinstance(model.pipeline.named_steps["features"], BlockFeatures)
+    trained = len(seen)
+    model.classify("<html><body><p>Subscribe to our newsletter</p></body></html>")
+    assert trained >= 1 and len(seen) == trained + 1 and seen[-1] == 1
+
+
+def test_save_load_round_trip_keeps_predictions_and_metadata(small_model, small_model_path, sample_pages):
+    loaded = load_model(small_model_path)
+    page = read_labelled(sample_pages[0])
+    np.testing.assert_allclose(small_model.predict_proba(page.blocks), loaded.predict_proba(page.blocks))
+    meta = loaded.meta
+    assert set(meta["labels"]) == set(LABELS)
+    assert meta["features_version"] == features.FEATURES_VERSION
+    assert {"scikit-learn", "numpy", "python"} <= set(meta["versions"])
+    assert len(meta["data"]["fingerprint"]) == 16 and meta["data"]["pages"] == len(sample_pages)
+    cv = meta["cv"]
+    assert cv["grouped_by"] == "site" and cv["folds"] == 2
+    assert set(cv["per_label"]) == set(LABELS) and 0 < cv["macro_f1"] <= 1
+
+
+def test_cross_validation_scores_are_out_of_fold(sample_pages):
+    # trained and scored on the same pages, a model would look near perfect; grouped CV must not
+    pages = read_pages(sample_pages)
+    model = train(pages, cv_folds=2)
+    blocks = [b for p in pages for b in p.blocks if b.label]
+    fitted = np.mean([b.label == lab for b, lab in zip(blocks, model.pipeline.predict(blocks))])
+    assert model.meta["cv"]["accuracy"] < fitted
+
+
+def test_api_classify_and_clean_with_shipped_model():
+    model = boilerclf.load_model()
+    html = ("<html><body><nav><ul><li><a href='/'>Home</a></li><li><a href='/news'>News</a></li></ul></nav>"
+            "<article><h1>Council approves new budget</h1>"
+            "<p>The city council approved a new budget on Tuesday after a long debate about school funding, "
+            "road repairs and the cost of public transport for the next three years.</p></article></body></html>")
+    blocks = model.classify(html)
+    assert [b.text for b in blocks][:2] == ["Home", "News"]
+    assert all(isinstance(b.label, str) and b.label in LABELS for b in blocks)
+    assert all(abs(sum(b.proba.values()) - 1) < 1e-3 for b in blocks)
+    assert blocks[-1].label == "content" and blocks[0].label == "navigation"
+    assert model.clean(html.encode()).splitlines()[-1].startswith("The city council approved")
+
+
+def test_incompatible_or_broken_model_files_fail_clearly(small_model, tmp_path):
+    from boilerclf.model import Model
+
+    old = Model(small_model.pipeline, small_model.context, {**small_model.meta, "features_version": -1})
+    old.save(tmp_path / "old.joblib")
+    with pytest.raises(ModelError, match="incompatible.*feature extractor.*Retrain"):
+        load_model(tmp_path / "old.joblib")
+    (tmp_path / "junk.joblib").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="not a readable boilerclf model"):
+        load_model(tmp_path / "junk.joblib")
+    with pytest.raises(ModelError, match="no model file"):
+        load_model(tmp_path / "missing.joblib")

@@ -1,0 +1,84 @@
+import gzip
+
+import pytest
+
+from boilerclf.load import build_dom, decode, read_bytes
+from boilerclf.page import InputError
+from boilerclf.segment import html_page, read_page, segment, text_lines
+
+from .conftest import AL_MONITOR, CORPUS
+
+
+def test_real_page_blocks_in_order_without_script_text():
+    raw = gzip.decompress((CORPUS / "readability-pages" / "001" / "source.html.gz").read_bytes())
+    assert b"<script" in raw
+    page = segment(raw)
+    texts = [b.text for b in page.blocks]
+    title = texts.index("Get your Frontend JavaScript Code Covered")
+    first = next(i for i, t in enumerate(texts) if t.startswith("So finally you're testing your frontend"))
+    assert title < first
+    assert not any("prettyPrint" in t or "function(" in t and "Cow" not in t for t in texts[:first])
+    assert all(b.text == b.text.strip() and b.text for b in page.blocks)
+    assert {b.tag for b in page.blocks} >= {"h2", "p", "li"}
+
+
+def test_invisible_content_never_becomes_a_block():
+    html = """<html><head><title>T</title><style>.a{color:red}</style></head><body>
+      <script>var x = "script text";</script><template><p>template text</p></template>
+      <!-- comment text --><p hidden>hidden attr</p><div style="display: none">display none</div>
+      <span aria-hidden="true">aria hidden</span><input type="hidden" value="hidden input">
+      <p>Visible <a href="#">link</a> text</p><noscript>enable js</noscript>
+      <form><input type="email" placeholder="Your email"><input type="submit" value="Sign up"></form>
+      <p>line one<br>line two</p></body></html>"""
+    page = segment(html)
+    assert [b.text for b in page.blocks] == ["Visible link text", "Your email", "Sign up", "line one", "line two"]
+    visible = page.blocks[0]
+    assert visible.link_chars == len("link") and visible.tag == "p"
+    assert page.blocks[3].element is page.blocks[4].element  # <br> splits text, not the element
+
+
+def test_dom_cues_come_from_class_id_and_ancestors_not_data_label():
+    page = segment('<div class="newsletterSignup" data-label="promo"><p id="main-nav">Hi there</p></div>')
+    tokens = page.blocks[0].dom_tokens
+    assert {"tag:p", "self:main", "self:nav", "anc:newsletter", "anc:signup"} <= set(tokens)
+    assert not any("promo" in t or "label" in t for t in tokens)
+
+
+@pytest.mark.parametrize("encoding,declared", [("cp1252", "utf-8"), ("shift_jis", "shift_jis"),
+                                               ("gb18030", None), ("utf-16", None), ("latin-1", None)])
+def test_encodings_declared_undeclared_and_wrong(encoding, declared):
+    text = {"shift_jis": "日本語のニュース記事です。", "gb18030": "中文新闻报道的内容。",
+            "latin-1": "Der Bürgermeister äußerte sich am Montag über die Straßenbahn."}.get(encoding, "Café crème à Zürich – 5 €")
+    meta = f'<meta charset="{declared}">' if declared else ""
+    data = f"<html><head>{meta}</head><body><p>{text}</p></body></html>".encode(encoding)
+    assert segment(data).blocks[0].text == text
+
+
+def test_text_page_one_block_per_line():
+    page = read_page(AL_MONITOR)
+    assert page.tree is None and all(not b.has_dom for b in page.blocks)
+    assert [b.text for b in page.blocks] == list(text_lines(AL_MONITOR.read_text()))
+    assert page.blocks[0].text == "Skip to main content"
+    assert "• Daily Briefing (PM)" in [b.text for b in page.blocks]
+
+
+def test_deeply_nested_page_does_not_exhaust_the_stack():
+    html = "<div>" * 2000 + "<p>deep</p>" + "</div>" * 2000  # libxml2 keeps up to ~2,048 levels
+    assert [b.text for b in segment(html).blocks] == ["deep"]
+
+
+def test_bad_inputs_raise_input_errors(tmp_path):
+    with pytest.raises(InputError, match="empty page"):
+        segment(b"   \n ")
+    bad = tmp_path / "page.html.gz"
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(InputError, match="gzip"):
+        read_bytes(bad)
+    with pytest.raises(InputError, match="cannot read"):
+        read_bytes(tmp_path / "missing.html")
+
+
+def test_decoding_never_fails_and_drops_nul_bytes():
+    assert decode(b"\xff\xfe\x00bad \x00 bytes \x81") is not None
+    assert "\x00" not in decode(b"<p>a\x00b</p>")
+    assert html_page(build_dom(decode(b"<p>a\x00b</p>"))).blocks[0].text == "ab"
