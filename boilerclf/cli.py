@@ -72,8 +72,8 @@ def _keep(keep: List[str]) -> tuple[str, ...]:
     return tuple(keep)
 
 
-def _print_scores(cv: dict) -> None:
-    table = Table(title=f"Cross-validation grouped by site ({cv['folds']} folds)")
+def _print_scores(cv: dict, title: str) -> None:
+    table = Table(title=title)
     for column in ("label", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "label" else "right")
     for label, s in cv["per_label"].items():
@@ -93,7 +93,7 @@ def _print_scores(cv: dict) -> None:
 def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders of them: HTML with `data-label` "
                                             "attributes, or `label<TAB>text` .txt files. A `pages.jsonl` manifest "
                                             "in a folder gives each file's url and site."),
-          output: Path = typer.Option(..., "--output", "-o", help="Where to write the model (.joblib)."),
+          output: Path = typer.Option(..., "--output", "-o", help="Where to write the model (a .boilerclf file: a zip of meta.json and the estimators in skops format)."),
           folds: int = typer.Option(5, help="Cross-validation folds, grouped by site; 0 skips cross-validation."),
           jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for cross-validation."),
           text_views: bool = typer.Option(True, help="Also train on text-only views of HTML pages, so the model "
@@ -120,10 +120,49 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
     info = model.meta["data"]
     err.print(f"{info['pages']} pages from {info['sites']} sites; labelled blocks per label "
               f"(HTML and text views): {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
-    if model.meta["cv"]:
-        _print_scores(model.meta["cv"])
+    cv = model.meta["cv"]
+    if cv:
+        _print_scores(cv, f"Cross-validation grouped by {cv['grouped_by']} ({cv['folds']} folds)")
+        parts = [f"{name}: {cv[key]['macro_f1']:.3f}" for name, key in
+                 (("without the context stage", "without_context"), ("HTML blocks", "html_blocks"),
+                  ("text-only views", "text_blocks")) if cv.get(key)]
+        err.print("macro F1 " + "; ".join(parts))
     model.save(output)
     err.print(f"saved {output}")
+
+
+@app.command()
+def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or folders of them, that the model was "
+                                               "not trained on."),
+             model: Optional[Path] = MODEL_OPTION,
+             text_views: bool = typer.Option(False, help="Also score the text-only views of HTML pages."),
+             worst: int = typer.Option(10, help="How many of the worst pages to list."),
+             as_json: bool = typer.Option(False, "--json", help="Print the scores as one JSON object."),
+             ) -> None:
+    """Score a model on labelled pages: per-label precision, recall, F1, support, the
+    confusion matrix, and the pages with the most errors.
+
+    Only blocks with a gold label count. Use pages from sites the model has not seen
+    for an honest figure.
+    """
+    from .evaluate import evaluate as run
+
+    clf = _model(model)
+    try:
+        pages = read_pages(data)
+    except BoilerclfError as e:
+        fail(str(e))
+    result = run(clf, pages, text_views=text_views, worst=worst)
+    if as_json:
+        print(json.dumps(result, indent=1))
+        return
+    _print_scores(result, f"{result['pages']} pages")
+    table = Table(title="Worst pages")
+    for column in ("page", "blocks", "errors", "accuracy"):
+        table.add_column(column, justify="left" if column == "page" else "right")
+    for row in result["worst_pages"]:
+        table.add_row(row["page"], str(row["blocks"]), str(row["errors"]), f"{row['accuracy']:.3f}")
+    err.print(table)
 
 
 @app.command()
@@ -184,7 +223,7 @@ def clean(inputs: List[Path] = typer.Argument(..., help=INPUTS_HELP),
         for job in found:
             page, reason = batch.attempt(work, job)
             if page is None:
-                summary.failed.append((str(job.source), reason))
+                summary.failed.append((str(job.source), reason or "unknown error"))
                 err.print(f"[red]failed:[/red] {job.source}: {reason}")
             else:
                 summary.done += 1
@@ -223,6 +262,42 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
             err.print(f"[red]failed:[/red] {job.source}: {reason}")
     err.print(f"labelled {len(found) - failed} pages into {outdir}, {failed} failed")
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def info(model: Optional[Path] = typer.Argument(None, help="A model file (default: the shipped model)."),
+         as_json: bool = typer.Option(False, "--json", help="Print the whole model card as JSON."),
+         ) -> None:
+    """Print a model's card: labels, versions, training data, cross-validated scores.
+
+    Reads only the model's metadata, so it also works on a model that this installation
+    cannot load, and says why it cannot.
+    """
+    from .model import _check_compatible, read_meta
+
+    path = model or DEFAULT_MODEL
+    try:
+        meta = read_meta(path)
+    except BoilerclfError as e:
+        fail(str(e))
+    if as_json:
+        print(json.dumps(meta, indent=1))
+        return
+    data = meta["data"]
+    out = Console(highlight=False)
+    out.print(f"model: {path}\ntrained: {meta['trained_at']}\nlabels: {', '.join(meta['labels'])}\n"
+              f"feature extractor version: {meta['features_version']}\n"
+              f"versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}\n"
+              f"training data: {data['pages']} pages from {data['sites']} sites, fingerprint {data['fingerprint']}, "
+              f"blocks per label {data['blocks_per_label']}, unlabelled {data['unlabelled_blocks']}")
+    try:
+        _check_compatible(meta, path)
+        out.print("compatible with this installation: yes")
+    except BoilerclfError as e:
+        out.print(f"compatible with this installation: no. {e}")
+    if meta.get("cv"):
+        cv = meta["cv"]
+        _print_scores(cv, f"Cross-validation grouped by {cv['grouped_by']} ({cv['folds']} folds)")
 
 
 @app.command()
@@ -295,8 +370,9 @@ def relabel(page: Path = typer.Argument(..., help="The labelled .html page to ed
     new = [b.label for b in doc.blocks]
     for change in changes:
         m = _RANGE.match(change)
-        if not m or m.group(3) not in LABELS:
+        if m is None or m.group(3) not in LABELS:
             fail(f"bad change {change!r}: expected START[-END]=LABEL with LABEL one of {', '.join(LABELS)}")
+            return
         start, end = int(m.group(1)), int(m.group(2) or m.group(1))
         if not 0 <= start <= end < len(new):
             fail(f"bad range {change!r}: the page has blocks 0-{len(new) - 1}")

@@ -93,13 +93,13 @@ def stats(inputs: Iterable[Path | str]) -> dict:
     sites, pages, unlabelled = set(), 0, 0
     for path, entry in manifest_entries(inputs):
         page = read_labelled(path, url=entry.get("url"))
-        site = entry.get("site") or page.site or path.stem
+        site: str = entry.get("site") or page.site or path.stem
         language = entry.get("language", "unknown")
         pages += 1
         sites.add(site)
         per_corpus[entry.get("corpus", "unknown")] += 1
-        counts = Counter(b.label for b in page.blocks)
-        unlabelled += counts.pop(None, 0)
+        unlabelled += sum(b.label is None for b in page.blocks)
+        counts = Counter(b.label for b in page.blocks if b.label is not None)
         per_label.update(counts)
         per_language.setdefault(language, Counter()).update(counts)
         for label in counts:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,7 +29,10 @@ from .page import Block
 FEATURES_VERSION = 1
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?。！？…:\"»”)]$")
-_CURRENCY = frozenset("$€£¥₹₽₩₺₴₪¢")
+_CURRENCY = re.compile("[$€£¥₹₽₩₺₴₪¢]")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+STAT_CHARS = 2000  # shares are measured on a block's first characters: enough, and bounded cost
+_MISSING = [0.0] * 14 + [1.0]
 TEXT_CHARS = 300  # char n-grams look at the start of a block: cues live there, and it bounds cost
 STAT_NAMES = ("words", "chars", "link_density", "text_density", "word_length", "caps", "digits", "currency",
               "punctuation", "sentence_end", "has_dom", "depth", "position", "page_share")
@@ -46,25 +48,26 @@ def _tokens(text: str) -> list[str]:
 def block_stats(block: Block | None) -> list[float]:
     """Shallow statistics of one block (zeros, with a missing flag, past the page's ends)."""
     if block is None:
-        return [0.0] * len(STAT_NAMES) + [1.0]
+        return _MISSING
     text = block.text
-    n = len(text) or 1
-    words = _WORD.findall(text)
+    sample = text[:STAT_CHARS]
+    n = len(sample) or 1
+    words = _WORD.findall(sample)
     n_words = len(words)
-    letters = sum(c.isalpha() for c in text) or 1
+    letters = sum(map(str.isalpha, sample)) or 1
     page = block.page
-    total = page.total_chars if page is not None else n
+    total = page.total_chars if page is not None else len(text)
     position = block.index / max(len(page.blocks) - 1, 1) if page is not None else 0.0
     return [
         math.log1p(n_words) / 8,
         math.log1p(len(text)) / 10,
-        block.link_chars / n,
-        min(n_words / max(math.ceil(len(text) / 80), 1), 20) / 20,
+        block.link_chars / max(len(text), 1),
+        min(n_words / max(math.ceil(n / 80), 1), 20) / 20,
         min(sum(map(len, words)) / max(n_words, 1), 20) / 20,
-        sum(c.isupper() for c in text) / letters,
-        sum(c.isdigit() for c in text) / n,
-        sum(c in _CURRENCY for c in text) / n * 10,
-        sum(unicodedata.category(c).startswith("P") for c in text) / n,
+        sum(map(str.isupper, sample)) / letters,
+        sum(map(str.isdigit, sample)) / n,
+        len(_CURRENCY.findall(sample)) / n * 10,
+        len(_PUNCTUATION.findall(sample)) / n,
         float(bool(_SENTENCE_END.search(text))),
         float(block.has_dom),
         min(block.depth, 60) / 60,
@@ -135,12 +138,22 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     def transform(self, blocks):
         blocks = list(blocks)
         words, chars, dom = self._vectorizers()
+        memo: dict[int, list[float]] = {}
+
+        def cached(block: Block | None) -> list[float]:
+            if block is None:
+                return _MISSING
+            key = id(block)
+            if key not in memo:
+                memo[key] = block_stats(block)
+            return memo[key]
+
         stats = []
         for block in blocks:
             page = block.page
             prev = page.neighbour(block, -1) if page is not None else None
             nxt = page.neighbour(block, 1) if page is not None else None
-            stats.append(block_stats(block) + block_stats(prev) + block_stats(nxt) + container_stats(block))
+            stats.append(cached(block) + cached(prev) + cached(nxt) + container_stats(block))
         return sp.hstack([
             words.transform(b.text[:2000] for b in blocks),
             chars.transform(b.text[:TEXT_CHARS] for b in blocks),

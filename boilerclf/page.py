@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 Label = Literal["content", "promo", "subscription", "navigation"]
 LABELS: tuple[str, ...] = ("content", "promo", "subscription", "navigation")
@@ -22,7 +22,7 @@ class Block:
     depth: int = 0
     link_chars: int = 0
     dom_tokens: tuple[str, ...] = ()
-    element: object = field(default=None, repr=False)
+    element: Any = field(default=None, repr=False)
     heading: str = ""  # text of the last heading before the block: "Related stories", "Newsletter"…
     #: [chars, link chars, blocks] inside the owner's parent, grandparent, great-grandparent
     containers: list = field(default_factory=list, repr=False)
@@ -44,7 +44,7 @@ class Page:
     source: str = ""
     url: Optional[str] = None
     site: Optional[str] = None
-    tree: object = field(default=None, repr=False)
+    tree: Any = field(default=None, repr=False)
 
     _total_chars: Optional[int] = field(default=None, init=False, repr=False)
 

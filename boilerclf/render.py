@@ -53,7 +53,7 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
 
 def page_record(page: Page, keep: Sequence[str] = ("content",)) -> dict:
     """One JSON-able record: the kept text, the text of each other label, and every block."""
-    record = {"source": page.source, "url": page.url, "text": render_text(page, keep)}
+    record: dict = {"source": page.source, "url": page.url, "text": render_text(page, keep)}
     for label in LABELS:
         if label not in keep:
             record[label] = render_text(page, (label,))

@@ -58,8 +58,9 @@ class _Walker:
         self.parts: list[str] = []
         self.link_chars = 0
         self.in_link = 0
-        # per open element: (element, tag, own cue tokens, is block-level, [chars, link chars, blocks] inside)
-        self.stack: list[tuple[object, str, list[str], bool, list[int]]] = []
+        # per open element: (element, tag, own cue words, is block-level, [chars, link chars, blocks] inside,
+        # the tokens it gives the blocks inside it)
+        self.stack: list[tuple] = []
         self.heading = ""
 
     def add(self, text: Optional[str]) -> None:
@@ -77,9 +78,8 @@ class _Walker:
         if owner is None:
             return
         tokens = [f"tag:{owner[1]}"] + [f"self:{t}" for t in owner[2]]
-        for _, tag, cues, _, _ in self.stack[-MAX_ANCESTORS - 1:-1]:
-            tokens.append(f"in:{tag}")
-            tokens.extend(f"anc:{t}" for t in cues)
+        for entry in self.stack[-MAX_ANCESTORS - 1:-1]:
+            tokens += entry[5]
         link_chars = min(link_chars, len(text))
         containers = [entry[4] for entry in self.stack[-CONTAINER_LEVELS - 1:-1]]
         for totals in containers:
@@ -112,12 +112,13 @@ def html_blocks(tree) -> list[Block]:
                 continue
             if tag in SKIP_TAGS or is_hidden(el):
                 events.skip_subtree()
-                walker.stack.append((el, tag, [], False, [0, 0, 0]))
+                walker.stack.append((el, tag, [], False, [0, 0, 0], []))
                 continue
             block = tag in BLOCK_TAGS or tag == "input"
             if block:
                 walker.flush()
-            walker.stack.append((el, tag, cue_tokens(el), block, [0, 0, 0]))
+            cues = cue_tokens(el)
+            walker.stack.append((el, tag, cues, block, [0, 0, 0], [f"in:{tag}"] + [f"anc:{t}" for t in cues]))
             if tag == "a":
                 walker.in_link += 1
             walker.add(_form_text(el) if tag == "input" else el.text)

@@ -42,6 +42,6 @@ def small_model(sample_pages):
 
 @pytest.fixture(scope="session")
 def small_model_path(small_model, tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "small.joblib"
+    path = tmp_path_factory.mktemp("model") / "small.boilerclf"
     small_model.save(path)
     return path

@@ -83,11 +83,16 @@ def test_incompatible_or_broken_model_files_fail_clearly(small_model, tmp_path):
     from boilerclf.model import Model
 
     old = Model(small_model.pipeline, small_model.context, {**small_model.meta, "features_version": -1})
-    old.save(tmp_path / "old.joblib")
+    old.save(tmp_path / "old.boilerclf")
     with pytest.raises(ModelError, match="incompatible.*feature extractor.*Retrain"):
-        load_model(tmp_path / "old.joblib")
-    (tmp_path / "junk.joblib").write_bytes(b"not a model")
-    with pytest.raises(ModelError, match="not a readable boilerclf model"):
-        load_model(tmp_path / "junk.joblib")
+        load_model(tmp_path / "old.boilerclf")
+    (tmp_path / "junk.boilerclf").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="not a boilerclf model"):
+        load_model(tmp_path / "junk.boilerclf")
+    good = (tmp_path / "good.boilerclf")
+    small_model.save(good)
+    (tmp_path / "truncated.boilerclf").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(ModelError, match="not a boilerclf model"):
+        load_model(tmp_path / "truncated.boilerclf")
     with pytest.raises(ModelError, match="no model file"):
-        load_model(tmp_path / "missing.joblib")
+        load_model(tmp_path / "missing.boilerclf")
