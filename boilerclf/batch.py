@@ -1,53 +1,102 @@
-"""Many pages in, one output per page: input discovery, mirrored output names, atomic writes.
+"""Bulk cleaning: many sources in, one output per source, on all cores or a Dask cluster.
 
-Outputs are written to a temporary file and renamed when complete, so an interrupted run
-never leaves a half-written output, and a failing page never stops the others.
+Each output is written to a temporary file and renamed when complete, so an interrupted
+run leaves no half-written output and a rerun skips what is finished. A page that fails
+becomes a line in the errors file and the others go on. Workers load the model once
+each and results stream back as they finish, so memory stays flat on any corpus size.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
 import tempfile
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional, TypeVar
+from typing import Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
-from .dataset import page_files
-from .load import PAGE_SUFFIXES
-from .page import BoilerclfError, InputError
+from .load import is_text_path, read_bytes
+from .page import BoilerclfError, InputError, Page
+from .render import SUFFIX, page_record, render
+from .segment import segment
+from .sources import Source, records
 
 T = TypeVar("T")
+ERRORS_FILE = "boilerclf-errors.jsonl"
+DEFAULT_MAX_BYTES = 20_000_000
+DEFAULT_TIMEOUT = 30.0
 
 
-def strip_page_suffix(name: str) -> str:
-    lower = name.lower()
-    for suffix in sorted(PAGE_SUFFIXES, key=len, reverse=True):
-        if lower.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+class PageTimeout(InputError):
+    """A page took longer than the per-page time limit."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    outdir: Path
+    fmt: str = "text"
+    keep: tuple[str, ...] = ("content",)
+    model_path: Optional[str] = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    timeout: float = DEFAULT_TIMEOUT
 
 
 @dataclass
-class Job:
-    source: Path
-    relative: Path  # the input's path relative to the folder it was found in
+class Result:
+    """What one source gave: pages cleaned, records skipped, failures with reasons, labels."""
 
-    def output(self, outdir: Path, suffix: str) -> Path:
-        return outdir / self.relative.parent / (strip_page_suffix(self.relative.name) + suffix)
+    source: str
+    pages: int = 0
+    skipped: int = 0
+    failures: list[dict] = field(default_factory=list)
+    labels: Counter = field(default_factory=Counter)
+
+    def fail(self, reason: str, record: Optional[str] = None) -> None:
+        self.failures.append({"source": self.source, "record": record, "reason": reason})
 
 
-def jobs(inputs: Iterable[Path | str]) -> list[Job]:
-    """Every page file under the inputs; a folder is walked recursively."""
-    return [Job(path, path.relative_to(root)) for path, root in page_files(inputs)]
+_MODELS: dict = {}
 
 
-def check_collisions(found: list[Job], outdir: Path, suffix: str) -> None:
-    """Two inputs mapping to one output (a.html and a.htm) would lose data: refuse before starting."""
-    seen: dict[Path, Path] = {}
-    for job in found:
-        out = job.output(outdir, suffix)
-        if out in seen:
-            raise InputError(f"{seen[out]} and {job.source} would both be written to {out}; clean them separately")
-        seen[out] = job.source
+def _model(path: Optional[str]):
+    """The model, loaded once per worker process and kept for every later task."""
+    if path not in _MODELS:
+        from .model import load_model
+
+        _MODELS[path] = load_model(path)
+    return _MODELS[path]
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt a page that runs too long (SIGALRM: only in a process's main thread; no-op elsewhere)."""
+    if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise PageTimeout(f"took longer than the {seconds:g} s per-page limit")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def classify(data: bytes | str, settings: Settings, *, text: bool = False, source: str = "",
+             url: Optional[str] = None) -> Page:
+    """One page through every stage, within the size and time limits."""
+    if settings.max_bytes and len(data) > settings.max_bytes:
+        raise InputError(f"{len(data):,} bytes is over the {settings.max_bytes:,}-byte page limit")
+    with time_limit(settings.timeout):
+        page = segment(data, text=text, source=source, url=url)
+        return _model(settings.model_path).predict_pages([page])[0]
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -62,21 +111,91 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         raise
 
 
-@dataclass
-class Summary:
-    done: int = 0
-    skipped: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    labels: dict[str, int] = field(default_factory=dict)
-
-    def count(self, labels: Iterable[Optional[str]]) -> None:
-        for label in labels:
-            self.labels[label or "-"] = self.labels.get(label or "-", 0) + 1
-
-
-def attempt(work: Callable[[Job], T], job: Job) -> tuple[Optional[T], Optional[str]]:
-    """Run `work(job)`; the library's own errors (and OS errors) become a one-line reason."""
+def process(source: Source, settings: Settings) -> Result:
+    """Clean one source into its output; never raises for bad input, records it instead."""
+    result = Result(str(source.path))
+    out = source.output(settings.outdir, SUFFIX[settings.fmt])
     try:
-        return work(job), None
+        if source.kind == "page":
+            page = classify(read_bytes(source.path, settings.max_bytes), settings, text=is_text_path(source.path),
+                            source=str(source.path))
+            write_atomic(out, render(page, settings.fmt, settings.keep))
+            result.pages += 1
+            result.labels.update(b.label for b in page.blocks)
+        else:
+            lines = []
+            for record in records(source):
+                if record.skipped:
+                    result.skipped += 1
+                elif record.error or record.html is None:
+                    result.fail(record.error or "no HTML", record.key)
+                else:
+                    try:
+                        page = classify(record.html, settings, source=str(source.path), url=record.url)
+                    except (BoilerclfError, RecursionError, MemoryError) as e:
+                        result.fail(str(e), record.key)
+                        continue
+                    lines.append(json.dumps({"record": record.key, **page_record(page, settings.keep)},
+                                            ensure_ascii=False) + "\n")
+                    result.pages += 1
+                    result.labels.update(b.label for b in page.blocks)
+            write_atomic(out, "".join(lines))
+    except (BoilerclfError, OSError, RecursionError, MemoryError) as e:
+        result.fail(str(e) if isinstance(e, BoilerclfError) else f"{type(e).__name__}: {e}")
+    return result
+
+
+def check_collisions(sources: Sequence[Source], settings: Settings) -> None:
+    """Two inputs mapping to one output (a.html and a.htm) would lose data: refuse before starting."""
+    seen: dict[Path, Path] = {}
+    for source in sources:
+        out = source.output(settings.outdir, SUFFIX[settings.fmt])
+        if out in seen:
+            raise InputError(f"{seen[out]} and {source.path} would both be written to {out}; clean them separately")
+        seen[out] = source.path
+
+
+def pending(sources: Sequence[Source], settings: Settings, overwrite: bool) -> list[Source]:
+    """The sources whose output does not exist yet (all of them with `overwrite`)."""
+    return [s for s in sources if overwrite or not s.output(settings.outdir, SUFFIX[settings.fmt]).exists()]
+
+
+def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backend: Optional[str] = None,
+        scheduler: Optional[str] = None) -> Iterator[Result]:
+    """Process sources in parallel and yield each result as soon as it is ready."""
+    if n_jobs == 1 and backend is None:
+        for source in sources:
+            yield process(source, settings)
+        return
+    from joblib import Parallel, delayed, parallel_config
+
+    client = None
+    if backend == "dask":
+        from distributed import Client
+
+        client = Client(scheduler) if scheduler else Client(processes=True, n_workers=max(n_jobs, 1))
+    try:
+        with parallel_config(backend=backend or "loky", n_jobs=n_jobs if backend is None else -1):
+            yield from Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
+                delayed(process)(source, settings) for source in sources)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def attempt(work: Callable[[T], object], item: T) -> tuple[Optional[object], Optional[str]]:
+    """Run `work(item)`; the library's own errors (and OS errors) become a one-line reason."""
+    try:
+        return work(item), None
     except (BoilerclfError, OSError) as e:
         return None, str(e)
+
+
+def write_errors(outdir: Path, failures: Iterable[dict]) -> Optional[Path]:
+    failures = list(failures)
+    path = outdir / ERRORS_FILE
+    if not failures:
+        path.unlink(missing_ok=True)
+        return None
+    write_atomic(path, "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in failures))
+    return path

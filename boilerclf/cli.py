@@ -21,8 +21,9 @@ from . import batch
 from . import labels as labelled
 from .dataset import read_pages, stats as dataset_stats
 from .model import DEFAULT_MODEL, Model, load_model, train as train_model
-from .page import LABELS, BoilerclfError
-from .render import FORMATS, SUFFIX, render
+from .page import LABELS, BoilerclfError, Page
+from .render import FORMATS
+from .sources import Source, find_sources
 from .segment import read_page
 
 app = typer.Typer(help="Clean scraped web pages: label each text block as content, promo, subscription or "
@@ -49,11 +50,15 @@ def _model(path: Optional[Path]) -> Model:
         raise  # unreachable: fail exits
 
 
-def _jobs(inputs: List[Path]) -> list[batch.Job]:
+def _pages(inputs: List[Path]) -> list[Source]:
+    """Page files under the inputs (archives are for `clean`)."""
     try:
-        found = batch.jobs(inputs)
+        found = find_sources(inputs)
     except BoilerclfError as e:
         fail(str(e))
+    archives = [str(s.path) for s in found if s.kind != "page"]
+    if archives:
+        fail(f"{archives[0]} is an archive: only `boilerclf clean` reads WARC and JSONL inputs")
     if not found:
         fail("no page files (.html, .htm, .html.gz, .txt) in " + ", ".join(map(str, inputs)))
     return found
@@ -106,7 +111,7 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
     are counted. Scores come from cross-validation grouped by site (a site is never in both
     a training and a test fold) and are saved in the model.
     """
-    files = _jobs(data)
+    files = _pages(data)
     with _progress() as progress:
         task = progress.add_task("reading", total=len(files))
         try:
@@ -174,64 +179,98 @@ def predict(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP), model: Op
     """
     clf = _model(model)
     failed = 0
-    for job in _jobs(pages):
-        page, reason = batch.attempt(lambda j: clf.predict_pages([read_page(j.source)])[0], job)
-        if page is None:
+    for source in _pages(pages):
+        page, reason = batch.attempt(lambda s: clf.predict_pages([read_page(s.path)])[0], source)
+        if not isinstance(page, Page):
             failed += 1
-            err.print(f"[red]failed:[/red] {job.source}: {reason}")
+            err.print(f"[red]failed:[/red] {source.path}: {reason}")
             continue
         for b in page.blocks:
-            sys.stdout.write(json.dumps({"page": str(job.source), "index": b.index, "label": b.label,
+            sys.stdout.write(json.dumps({"page": str(source.path), "index": b.index, "label": b.label,
                                          "proba": b.proba, "text": b.text}, ensure_ascii=False) + "\n")
     raise typer.Exit(1 if failed else 0)
 
 
 @app.command()
-def clean(inputs: List[Path] = typer.Argument(..., help=INPUTS_HELP),
-          outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the cleaned pages; input names and "
-                                      "subfolders are mirrored, with the format's suffix."),
+def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm, .txt, and .gz of them), folders "
+                                             "(walked recursively), glob patterns, WARC/WARC.gz archives, JSONL files "
+                                             "with one {\"url\", \"html\"} object per line, or - to read a list of "
+                                             "inputs from stdin."),
+          outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the outputs; input names and subfolders "
+                                      "are mirrored, with the format's suffix. WARC and JSONL inputs give one .jsonl "
+                                      "per archive, a line per record keyed by record id or url."),
           keep: List[str] = typer.Option(["content"], help="Labels whose blocks survive; repeat for several."),
           fmt: str = typer.Option("text", "--format", "-f", help="text: kept blocks, one per line. html: the page "
-                                  "with other blocks' elements removed. jsonl: one JSON record with every block, its "
-                                  "label and probabilities."),
+                                  "with the other blocks' elements removed, structure kept. jsonl: one record per page "
+                                  "with the kept text, the text of each other label, and every block's label and "
+                                  "probabilities."),
           model: Optional[Path] = MODEL_OPTION,
+          jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: all cores). Each loads the model "
+                                   "once; results stream back, so memory stays flat."),
+          backend: Optional[str] = typer.Option(None, help="`dask` to run on a Dask cluster through joblib's Dask "
+                                                "backend (needs `pip install boilerclf[dask]`)."),
+          scheduler: Optional[str] = typer.Option(None, help="With --backend dask: the scheduler address, e.g. "
+                                                  "tcp://10.0.0.5:8786 (default: a local cluster)."),
+          overwrite: bool = typer.Option(False, help="Redo inputs whose output exists (default: skip them, so "
+                                         "rerunning an interrupted command resumes it)."),
+          max_bytes: int = typer.Option(batch.DEFAULT_MAX_BYTES, help="Per-page size limit in bytes (0: none); a "
+                                        "larger page is reported as failed."),
+          timeout: float = typer.Option(batch.DEFAULT_TIMEOUT, help="Per-page time limit in seconds (0: none); a "
+                                        "slower page is reported as failed."),
           ) -> None:
     """Write a cleaned copy of every page, keeping only the blocks with the chosen labels.
 
-    Each output is written whole or not at all (temporary file, then rename). A page
-    that fails is reported with its reason and the rest go on; the exit status is 1
-    if any page failed. Inputs are never modified.
+    Outputs are written whole or not at all (temporary file, then rename) and inputs are
+    never modified. A page that fails is reported with its reason in
+    `OUTDIR/boilerclf-errors.jsonl` while the others go on; the exit status is 1 if any
+    page failed, 2 for a usage error.
     """
+    import os
+    import time
+
     if fmt not in FORMATS:
         fail(f"unknown --format {fmt!r}: choose from {', '.join(FORMATS)}")
-    kept = _keep(keep)
-    found = _jobs(inputs)
+    if backend not in (None, "dask"):
+        fail(f"unknown --backend {backend!r}: the only one is dask")
+    settings = batch.Settings(outdir=outdir, fmt=fmt, keep=_keep(keep), model_path=str(model) if model else None,
+                              max_bytes=max_bytes, timeout=timeout)
     try:
-        batch.check_collisions(found, outdir, SUFFIX[fmt])
+        found = find_sources(inputs)
+        batch.check_collisions(found, settings)
+        _model(model)  # fail fast on a bad model, before any worker starts
     except BoilerclfError as e:
         fail(str(e))
-    clf = _model(model)
-    summary = batch.Summary()
-
-    def work(job: batch.Job):
-        page = clf.predict_pages([read_page(job.source)])[0]
-        batch.write_atomic(job.output(outdir, SUFFIX[fmt]), render(page, fmt, kept))
-        return page
-
-    with _progress() as progress:
-        task = progress.add_task("cleaning", total=len(found))
-        for job in found:
-            page, reason = batch.attempt(work, job)
-            if page is None:
-                summary.failed.append((str(job.source), reason or "unknown error"))
-                err.print(f"[red]failed:[/red] {job.source}: {reason}")
-            else:
-                summary.done += 1
-                summary.count(b.label for b in page.blocks)
-            progress.advance(task)
-    err.print(f"cleaned {summary.done} pages into {outdir}, {len(summary.failed)} failed; blocks per label: "
-              f"{summary.labels}")
-    raise typer.Exit(1 if summary.failed else 0)
+    if not found:
+        fail("no inputs found in " + ", ".join(inputs))
+    todo = batch.pending(found, settings, overwrite)
+    n_jobs = jobs or os.cpu_count() or 1
+    pages = skipped = 0
+    failures: list[dict] = []
+    labels: dict[str, int] = {}
+    start = time.monotonic()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as progress:
+        task = progress.add_task("cleaning", total=len(todo), rate="")
+        for result in batch.run(todo, settings, n_jobs=min(n_jobs, max(len(todo), 1)), backend=backend,
+                                scheduler=scheduler):
+            pages += result.pages
+            skipped += result.skipped
+            for label, count in result.labels.items():
+                labels[label] = labels.get(label, 0) + count
+            for failure in result.failures:
+                failures.append(failure)
+                where = failure["source"] + (f" [{failure['record']}]" if failure["record"] else "")
+                progress.console.print(f"[red]failed:[/red] {where}: {failure['reason']}", markup=True,
+                                       highlight=False)
+            progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
+    errors = batch.write_errors(outdir, failures) if outdir.exists() or failures else None
+    elapsed = time.monotonic() - start
+    err.print(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "
+              f"({pages / max(elapsed, 1e-9):.1f} pages/s); skipped {len(found) - len(todo)} inputs already done and "
+              f"{skipped} non-HTML records; {len(failures)} failed" + (f" (see {errors})" if errors else "") +
+              f"; blocks per label: {labels}")
+    raise typer.Exit(1 if failures else 0)
 
 
 @app.command()
@@ -247,19 +286,20 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
     `boilerclf show` and fix them with `boilerclf relabel` (or any editor).
     """
     clf = _model(model)
-    found = _jobs(pages)
+    found = _pages(pages)
     failed = 0
-    for job in found:
-        def work(j: batch.Job):
-            page = clf.predict_pages([read_page(j.source)])[0]
-            labelled.apply_labels(page, [b.label for b in page.blocks])
-            suffix = ".txt" if page.tree is None else ".html"
-            batch.write_atomic(j.output(outdir, suffix), labelled.serialize(page))
-            return page
-        page, reason = batch.attempt(work, job)
+
+    def work(source: Source) -> Page:
+        page = clf.predict_pages([read_page(source.path)])[0]
+        labelled.apply_labels(page, [b.label for b in page.blocks])
+        batch.write_atomic(source.output(outdir, ".txt" if page.tree is None else ".html"), labelled.serialize(page))
+        return page
+
+    for source in found:
+        page, reason = batch.attempt(work, source)
         if page is None:
             failed += 1
-            err.print(f"[red]failed:[/red] {job.source}: {reason}")
+            err.print(f"[red]failed:[/red] {source.path}: {reason}")
     err.print(f"labelled {len(found) - failed} pages into {outdir}, {failed} failed")
     raise typer.Exit(1 if failed else 0)
 

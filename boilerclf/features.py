@@ -161,6 +161,29 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
             sp.csr_matrix(np.asarray(stats, dtype=np.float32).reshape(len(blocks), -1)),
         ], format="csr")
 
+    def column_names(self, blocks) -> dict[int, str]:
+        """Readable names of the hashed columns that these blocks use (`word:…`, `char:…`, `dom:…`).
+
+        Hashing keeps no vocabulary, so names are recovered by hashing the tokens the blocks
+        produce; a column shared by two tokens is named after the first one met.
+        """
+        from sklearn.utils import murmurhash3_32
+
+        blocks = list(blocks)
+        names: dict[int, str] = {}
+        offset = 0
+        words, chars, dom = self._vectorizers()
+        sources = ((words, "word", [b.text[:2000] for b in blocks]), (chars, "char", [b.text[:TEXT_CHARS] for b in blocks]),
+                   (dom, "dom", [context_document(b) for b in blocks]))
+        for vectorizer, kind, docs in sources:
+            analyze = vectorizer.build_analyzer()
+            for token in {t for doc in docs for t in analyze(doc)}:
+                names.setdefault(offset + abs(murmurhash3_32(token, seed=0)) % vectorizer.n_features, f"{kind}:{token}")
+            offset += vectorizer.n_features
+        for i, name in enumerate(self.get_feature_names_out()[offset:]):
+            names[offset + i] = f"stat:{name}"
+        return names
+
     def get_feature_names_out(self, input_features=None):
         hashed = [f"word_{i}" for i in range(self.word_features)] + \
                  [f"char_{i}" for i in range(self.char_features)] + [f"dom_{i}" for i in range(self.dom_features)]

@@ -33,18 +33,19 @@ def is_text_path(path: Path | str) -> bool:
     return str(path).lower().endswith(TEXT_SUFFIXES)
 
 
-def read_bytes(path: Path | str) -> bytes:
-    """Read a page file, un-gzipping `.gz` files."""
+def read_bytes(path: Path | str, max_bytes: int = 0) -> bytes:
+    """Read a page file, un-gzipping `.gz` files; over `max_bytes` (0: no limit) is an InputError."""
     path = Path(path)
+    limit = max_bytes + 1 if max_bytes else -1
     try:
-        data = path.read_bytes()
+        with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rb") as f:
+            data = f.read(limit)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+        raise InputError(f"{path} is not a valid gzip file: {e}") from None
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from None
-    if path.suffix.lower() == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise InputError(f"{path} is not a valid gzip file: {e}") from None
+    if max_bytes and len(data) > max_bytes:
+        raise InputError(f"{path} is over the {max_bytes:,}-byte page limit")
     return data
 
 

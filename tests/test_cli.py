@@ -64,11 +64,13 @@ def test_clean_writes_every_format_mirrors_names_and_reports_bad_pages(tmp_path,
     before = {p: p.read_bytes() for p in inputs.rglob("*") if p.is_file()}
     for fmt, suffix in (("text", ".txt"), ("html", ".html"), ("jsonl", ".jsonl")):
         out = tmp_path / fmt
-        result = invoke("clean", inputs, "-o", out, "--format", fmt, "--model", small_model_path)
+        result = invoke("clean", inputs, "-o", out, "--format", fmt, "--model", small_model_path, "-j", "1")
         assert result.exit_code == 1  # the empty page failed, and the status says so
         assert "empty.html: empty page" in result.output.replace("\n", "")
         written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-        assert written == sorted([f"al{suffix}", f"sub dir/news{suffix}"])
+        assert written == sorted([f"al{suffix}", f"sub dir/news{suffix}", "boilerclf-errors.jsonl"])
+        errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
+        assert [(e["source"].endswith("empty.html"), e["reason"]) for e in errors] == [(True, "empty page")]
     record = json.loads((tmp_path / "jsonl" / "al.jsonl").read_text())
     assert {"source", "url", "text", "blocks"} <= set(record) and len(record["blocks"]) > 40
     kept = (tmp_path / "text" / "al.txt").read_text().splitlines()

@@ -1,0 +1,152 @@
+"""Where pages come from: files, folders, glob patterns, stdin lists, WARC archives, JSONL dumps.
+
+A *source* is one input file. Page files (.html, .htm, .txt, optionally .gz) hold one page;
+WARC and JSONL files hold many *records*, each a page. Records are read lazily, so an
+archive of any size streams through in constant memory.
+"""
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from .load import PAGE_SUFFIXES
+from .page import InputError
+
+WARC_SUFFIXES = (".warc", ".warc.gz")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
+ARCHIVE_SUFFIXES = WARC_SUFFIXES + JSONL_SUFFIXES
+ALL_SUFFIXES = PAGE_SUFFIXES + ARCHIVE_SUFFIXES
+
+
+def kind_of(path: Path | str) -> str:
+    name = str(path).lower()
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
+    if name.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    return "page"
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    relative: Path  # below the folder it was found in: the output mirrors it
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.path)
+
+    def output(self, outdir: Path, suffix: str) -> Path:
+        """The output file: the relative path with its page/archive suffix replaced."""
+        name = self.relative.name
+        lower = name.lower()
+        for known in sorted(ALL_SUFFIXES, key=len, reverse=True):
+            if lower.endswith(known):
+                name = name[: -len(known)]
+                break
+        return outdir / self.relative.parent / (name + (".jsonl" if self.kind != "page" else suffix))
+
+
+def _expand(item: str) -> Iterator[tuple[Path, Path]]:
+    path = Path(item)
+    if path.is_dir():
+        for found in sorted(path.rglob("*")):
+            if found.is_file() and found.name.lower().endswith(ALL_SUFFIXES):
+                yield found, found.relative_to(path)
+    elif path.is_file() or path.is_symlink():
+        yield path, Path(path.name)
+    elif glob.has_magic(item):
+        matches = sorted(glob.glob(item, recursive=True))
+        if not matches:
+            raise InputError(f"no files match {item}")
+        for match in matches:
+            yield from _expand(match)
+    else:
+        raise InputError(f"no such file or folder: {item}")
+
+
+def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = None) -> list[Source]:
+    """Every input file: folders are walked, globs expanded, and `-` reads paths from stdin."""
+    items: list[str] = []
+    for item in map(str, inputs):
+        if item == "-":
+            items += [line.strip() for line in (stdin if stdin is not None else sys.stdin) if line.strip()]
+        else:
+            items.append(item)
+    sources, seen = [], set()
+    for item in items:
+        for path, relative in _expand(item):
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                sources.append(Source(path, relative))
+    return sources
+
+
+@dataclass
+class Record:
+    """One page inside an archive: its key, URL and bytes, or the reason it cannot be read."""
+
+    key: str
+    url: Optional[str] = None
+    html: Optional[bytes | str] = None
+    error: Optional[str] = None
+    skipped: bool = False  # a WARC record that is not an HTML response
+
+
+def _open(path: Path):
+    raw = open(path, "rb")
+    return gzip.open(raw) if path.name.lower().endswith(".gz") and kind_of(path) == "jsonl" else raw
+
+
+def jsonl_records(path: Path) -> Iterator[Record]:
+    """Scrapers' JSONL: one `{"url": ..., "html": ...}` object per line (`id` optional)."""
+    with _open(path) as stream:
+        n = 0
+        try:
+            for n, line in enumerate(stream, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except ValueError as e:
+                    yield Record(key=f"line {n}", error=f"line {n} is not JSON ({e})")
+                    continue
+                if not isinstance(item, dict) or not isinstance(item.get("html"), str):
+                    yield Record(key=f"line {n}", error=f"line {n} has no \"html\" string")
+                    continue
+                key = str(item.get("id") or item.get("url") or f"line {n}")
+                yield Record(key=key, url=item.get("url"), html=item["html"])
+        except (OSError, EOFError, zlib.error) as e:
+            yield Record(key=f"line {n + 1}", error=f"archive unreadable after line {n}: {e}")
+
+
+def warc_records(path: Path) -> Iterator[Record]:
+    """HTML response records of a WARC or WARC.gz archive; other records are counted as skipped."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as stream:
+        n = 0
+        try:
+            for n, record in enumerate(ArchiveIterator(stream), 1):
+                key = record.rec_headers.get_header("WARC-Record-ID") or f"record {n}"
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                content_type = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
+                if record.rec_type != "response" or "html" not in content_type.lower():
+                    yield Record(key=key, url=url, skipped=True)
+                    continue
+                try:
+                    yield Record(key=key, url=url, html=record.content_stream().read())
+                except Exception as e:  # a truncated payload
+                    yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
+        except Exception as e:  # warcio raises many kinds on a truncated or non-WARC file
+            yield Record(key=f"record {n + 1}", error=f"archive unreadable after record {n}: {type(e).__name__}: {e}")
+
+
+def records(source: Source) -> Iterator[Record]:
+    return warc_records(source.path) if source.kind == "warc" else jsonl_records(source.path)

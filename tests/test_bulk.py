@@ -1,0 +1,106 @@
+"""Bulk cleaning: archives, globs, stdin lists, resuming, parallel workers, a Dask cluster."""
+import gzip
+import io
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from boilerclf.cli import app
+
+from .conftest import AL_MONITOR, CORPUS
+
+NEWS = sorted((CORPUS / "newspaper-pages" / "html").glob("*.html.gz"))
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(app, [str(a) for a in args], input=input)
+
+
+def write_warc(path, pages, extra=True):
+    with open(path, "wb") as stream:
+        writer = WARCWriter(stream, gzip=str(path).endswith(".gz"))
+        for i, page in enumerate(pages):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(f"https://example.org/{i}", "response",
+                                                          payload=io.BytesIO(page), http_headers=headers))
+        if extra:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record("https://example.org/logo.png", "response",
+                                                          payload=io.BytesIO(b"\x89PNG"), http_headers=headers))
+            writer.write_record(writer.create_warc_record("https://example.org/", "request",
+                                                          payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n")))
+
+
+def test_warc_and_jsonl_archives_give_one_jsonl_per_archive(tmp_path):
+    pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:3]]
+    write_warc(tmp_path / "crawl.warc.gz", pages)
+    with open(tmp_path / "scrape.jsonl", "w") as f:
+        f.write(json.dumps({"url": "https://a.example/1", "html": pages[0].decode("utf-8", "replace")}) + "\n")
+        f.write("{not json\n")
+        f.write(json.dumps({"url": "https://a.example/2"}) + "\n")
+    out = tmp_path / "out"
+    result = invoke("clean", tmp_path / "crawl.warc.gz", tmp_path / "scrape.jsonl", "-o", out, "-j", "1")
+    assert result.exit_code == 1  # two bad JSONL lines
+    text = " ".join(result.output.split())
+    assert "skipped 0 inputs already done and 2 non-HTML records; 2 failed" in text
+    warc = [json.loads(line) for line in (out / "crawl.jsonl").read_text().splitlines()]
+    assert [r["url"] for r in warc] == [f"https://example.org/{i}" for i in range(3)]
+    assert all(r["record"].startswith("<urn:uuid:") and r["text"] and r["blocks"] for r in warc)
+    scraped = [json.loads(line) for line in (out / "scrape.jsonl").read_text().splitlines()]
+    assert [r["record"] for r in scraped] == ["https://a.example/1"]
+    errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
+    assert [e["record"] for e in errors] == ["line 2", "line 3"]
+    assert "not JSON" in errors[0]["reason"] and "no \"html\"" in errors[1]["reason"]
+
+
+def test_globs_stdin_lists_resume_and_overwrite(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    out = tmp_path / "out"
+    first = invoke("clean", str(src / "*1.html.gz"), "-o", out, "-j", "1")
+    assert first.exit_code == 0, first.output
+    done = sorted(p.name for p in out.iterdir())
+    assert done and all(name.endswith("1.txt") for name in done)
+    listed = "\n".join(str(p) for p in sorted(src.iterdir())) + "\n"
+    stamp = {p: p.stat().st_mtime_ns for p in out.iterdir()}
+    second = invoke("clean", "-", "-o", out, "-j", "1", input=listed)
+    assert second.exit_code == 0
+    assert f"skipped {len(done)} inputs already done" in " ".join(second.output.split())
+    assert len(list(out.iterdir())) == 4 and all(p.stat().st_mtime_ns == t for p, t in stamp.items())
+    third = invoke("clean", src, "-o", out, "-j", "1", "--overwrite")
+    assert "skipped 0 inputs already done" in " ".join(third.output.split())
+    assert not list(out.glob(".*.part"))
+
+
+def test_parallel_jobs_give_the_same_outputs_as_one(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:6]:
+        shutil.copy(page, src / page.name)
+    shutil.copy(AL_MONITOR, src / "al.txt")
+    assert invoke("clean", src, "-o", tmp_path / "one", "-j", "1").exit_code == 0
+    assert invoke("clean", src, "-o", tmp_path / "two", "-j", "2").exit_code == 0
+    one = {p.name: p.read_text() for p in (tmp_path / "one").iterdir()}
+    assert one == {p.name: p.read_text() for p in (tmp_path / "two").iterdir()} and len(one) == 7
+
+
+def test_dask_backend_on_a_local_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:3]:
+        shutil.copy(page, src / page.name)
+    assert invoke("clean", src, "-o", tmp_path / "local", "-j", "1").exit_code == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                  processes=True) as cluster:
+        result = invoke("clean", src, "-o", tmp_path / "dask", "--backend", "dask", "--scheduler",
+                        cluster.scheduler_address)
+    assert result.exit_code == 0, result.output
+    local = {p.name: p.read_text() for p in (tmp_path / "local").iterdir()}
+    assert local == {p.name: p.read_text() for p in (tmp_path / "dask").iterdir()} and len(local) == 3
