@@ -19,7 +19,7 @@ from rich.table import Table
 
 from . import batch
 from . import labels as labelled
-from .dataset import read_pages, stats as dataset_stats
+from .dataset import page_files, read_pages, stats as dataset_stats
 from .model import DEFAULT_MODEL, Model, load_model, train as train_model
 from .page import LABELS, BoilerclfError, Page
 from .render import FORMATS
@@ -111,7 +111,12 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
     are counted. Scores come from cross-validation grouped by site (a site is never in both
     a training and a test fold) and are saved in the model.
     """
-    files = _pages(data)
+    try:
+        files = list(page_files(data))
+    except BoilerclfError as e:
+        fail(str(e))
+    if not files:
+        fail("no labelled pages (.html, .htm, .html.gz, .txt) in " + ", ".join(map(str, data)))
     with _progress() as progress:
         task = progress.add_task("reading", total=len(files))
         try:
@@ -226,6 +231,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
     page failed, 2 for a usage error.
     """
     import os
+    import tempfile
     import time
 
     if fmt not in FORMATS:
@@ -242,6 +248,12 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         fail(str(e))
     if not found:
         fail("no inputs found in " + ", ".join(inputs))
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=outdir):
+            pass
+    except OSError as e:
+        fail(f"cannot write to the output folder {outdir}: {e.strerror or e}")
     todo = batch.pending(found, settings, overwrite)
     n_jobs = jobs or os.cpu_count() or 1
     pages = skipped = 0
@@ -264,7 +276,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
                 progress.console.print(f"[red]failed:[/red] {where}: {failure['reason']}", markup=True,
                                        highlight=False)
             progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
-    errors = batch.write_errors(outdir, failures) if outdir.exists() or failures else None
+    errors = batch.write_errors(outdir, failures)
     elapsed = time.monotonic() - start
     err.print(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "
               f"({pages / max(elapsed, 1e-9):.1f} pages/s); skipped {len(found) - len(todo)} inputs already done and "

@@ -26,7 +26,6 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BO
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
 
 
 def is_text_path(path: Path | str) -> bool:
@@ -49,13 +48,43 @@ def read_bytes(path: Path | str, max_bytes: int = 0) -> bytes:
     return data
 
 
+_MAGIC = ((b"\x89PNG", "a PNG image"), (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"),
+          (b"GIF8", "a GIF image"), (b"\xff\xd8\xff", "a JPEG image"), (b"\x1f\x8b", "gzip data"),
+          (b"RIFF", "a RIFF (WebP/WAV/AVI) file"), (b"\x00\x00\x01\x00", "an icon"), (b"OggS", "an Ogg file"))
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 text without a BOM shows as a NUL in every other byte."""
+    if len(head) >= 8:
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) * 0.4 and even < len(head) * 0.05:
+            return "utf-16-le"
+        if even > len(head) * 0.4 and odd < len(head) * 0.05:
+            return "utf-16-be"
+    return None
+
+
+def sniff_binary(data: bytes) -> None:
+    """Refuse images, PDFs, archives and other binary data given as a page."""
+    head = data[:4096]
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise InputError(f"binary data, not a page ({what})")
+    if head and len(_CONTROL.findall(head)) > len(head) * 0.1 and not _utf16_without_bom(head):
+        raise InputError("binary data, not a page (too many control bytes)")
+
+
 def decode(data: bytes | str) -> str:
-    """Decode page bytes to text; never fails on any byte string."""
+    """Decode page bytes to text; never fails on any byte string (see `sniff_binary` for refusals)."""
     if isinstance(data, str):
         return data.replace("\x00", "")
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace").replace("\x00", "")
+    utf16 = _utf16_without_bom(data[:4096])
+    if utf16:
+        return data.decode(utf16, errors="replace").replace("\x00", "")
     try:
         return data.decode("utf-8").replace("\x00", "")
     except UnicodeDecodeError:
@@ -67,17 +96,30 @@ def decode(data: bytes | str) -> str:
             return data.decode(name).replace("\x00", "")
         except (LookupError, UnicodeDecodeError):
             pass
-    best = charset_normalizer.from_bytes(data[:200_000]).best()
-    encoding = best.encoding if best else "cp1252"
+    matches = list(charset_normalizer.from_bytes(data[:200_000]))
+    encoding = matches[0].encoding if matches else "cp1252"
+    # On ties (common for short pages) prefer cp1252: the web's usual single-byte encoding,
+    # and what browsers assume for pages mislabelled as UTF-8 or Latin-1.
+    if any(m.encoding == "cp1252" and m.chaos <= matches[0].chaos and m.coherence >= matches[0].coherence
+           for m in matches):
+        encoding = "cp1252"
     return data.decode(encoding, errors="replace").replace("\x00", "")
 
 
 def build_dom(text: str):
-    """Parse HTML text into an lxml document; an empty or unparsable page is an InputError."""
+    """Parse HTML text into an lxml document; an empty, unparsable or too deep page is an InputError.
+
+    A parser per call: its error log is how libxml2 says it cut a page nested deeper than
+    it allows (2,048 levels), which would otherwise lose that text silently.
+    """
     text = _XML_DECL.sub("", text, count=1)
     if not text.strip():
         raise InputError("empty page")
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
     try:
-        return lxml.html.document_fromstring(text, parser=_PARSER)
+        tree = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as e:
         raise InputError(f"cannot parse HTML: {e}") from None
+    if any("Excessive depth" in entry.message for entry in parser.error_log):
+        raise InputError("page nested deeper than the 2,048 levels the HTML parser allows")
+    return tree

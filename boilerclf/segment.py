@@ -174,8 +174,10 @@ def text_page(text: str, source: str = "", url: Optional[str] = None) -> Page:
 
 def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Optional[str] = None) -> Page:
     """Decode, build the DOM and segment: the whole front of the pipeline in one call."""
-    from .load import build_dom, decode
+    from .load import build_dom, decode, sniff_binary
 
+    if isinstance(data, bytes):
+        sniff_binary(data)
     decoded = decode(data)
     return text_page(decoded, source, url) if text else html_page(build_dom(decoded), source, url)
 

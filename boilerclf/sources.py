@@ -57,7 +57,7 @@ def _expand(item: str) -> Iterator[tuple[Path, Path]]:
     path = Path(item)
     if path.is_dir():
         for found in sorted(path.rglob("*")):
-            if found.is_file() and found.name.lower().endswith(ALL_SUFFIXES):
+            if (found.is_file() or found.is_symlink()) and found.name.lower().endswith(ALL_SUFFIXES):
                 yield found, found.relative_to(path)
     elif path.is_file() or path.is_symlink():
         yield path, Path(path.name)
