@@ -36,7 +36,35 @@ def neighbour_matrix(probas: np.ndarray, page_ids: np.ndarray, window: int) -> n
         total += shifted
         count += same[:, None]
     columns.append(total / count)
+    for span in REGIONS:  # what comes before and after, separately: a pitch box starts where the page turns
+        columns += [_directional_mean(probas, page_ids, span, -1), _directional_mean(probas, page_ids, span, 1)]
     return np.hstack(columns)
+
+
+#: sizes of the regions before and after a block whose mean probabilities the context stage sees
+REGIONS = (3, 10)
+
+
+def _directional_mean(probas: np.ndarray, page_ids: np.ndarray, span: int, direction: int) -> np.ndarray:
+    """Mean probabilities of the `span` blocks before (direction -1) or after (+1) each block, same page."""
+    n = len(probas)
+    cumulative = np.vstack([np.zeros((1, probas.shape[1])), np.cumsum(probas, axis=0)])
+    index = np.arange(n)
+    starts = np.searchsorted(page_ids, page_ids, side="left") if _sorted(page_ids) else None
+    if starts is None:
+        return np.zeros_like(probas)
+    ends = np.searchsorted(page_ids, page_ids, side="right")
+    if direction < 0:
+        lo, hi = np.maximum(index - span, starts), index
+    else:
+        lo, hi = index + 1, np.minimum(index + 1 + span, ends)
+    width = np.maximum(hi - lo, 0)[:, None]
+    total = cumulative[np.maximum(hi, lo)] - cumulative[lo]
+    return np.where(width > 0, total / np.maximum(width, 1), 0.0)
+
+
+def _sorted(page_ids: np.ndarray) -> bool:
+    return bool(np.all(page_ids[1:] >= page_ids[:-1])) if len(page_ids) > 1 else True
 
 
 class ContextClassifier(ClassifierMixin, BaseEstimator):

@@ -138,3 +138,14 @@ def test_only_documented_errors_escape():
             segment(data)
         except BoilerclfError:
             pass
+
+
+def test_a_million_sibling_elements_is_cleaned_or_reported_within_the_time_limit(tmp_path):
+    (tmp_path / "wide.html").write_text(page("<span>x</span>" * 1_000_000 + ARTICLE))
+    result = CliRunner().invoke(app, ["clean", str(tmp_path / "wide.html"), "-o", str(tmp_path / "out"),
+                                      "-j", "1", "--timeout", "5"])
+    if result.exit_code == 0:
+        assert (tmp_path / "out" / "wide.txt").exists()
+    else:
+        assert result.exit_code == 1
+        assert "per-page limit" in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text()

@@ -1,0 +1,44 @@
+"""Bulk-cleaning figures: --jobs 1 against --jobs 2 throughput, and peak memory (RSS).
+
+Usage: python benchmarks/bulk.py [N_PAGES]   (default 2000; copies corpus pages into a temp folder)
+Peak RSS is the largest resident set of the command and all its worker processes (getrusage
+of the children: the maximum of any one process, as the kernel reports it).
+"""
+import gzip
+import itertools
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def run(args):
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "boilerclf", *args], check=False, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main(n=2000):
+    sources = sorted(CORPUS.glob("*/html/*.html.gz")) + sorted(CORPUS.glob("readability-pages/*/source.html.gz"))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "pages"
+        folder.mkdir()
+        for i, src in zip(range(n), itertools.cycle(sources)):
+            (folder / f"{i:06d}.html").write_bytes(gzip.decompress(src.read_bytes()))
+        timings = {}
+        for jobs in (1, 2):
+            out = Path(tmp) / f"out{jobs}"
+            timings[jobs] = run(["clean", str(folder), "-o", str(out), "-j", str(jobs)])
+            print(f"--jobs {jobs}: {n / timings[jobs]:.1f} pages/s ({timings[jobs]:.1f} s for {n} pages)", flush=True)
+            shutil.rmtree(out)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"--jobs 2 / --jobs 1 throughput: {timings[1] / timings[2]:.2f}x; peak RSS of one process: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
