@@ -10,7 +10,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -31,6 +31,7 @@ app = typer.Typer(help="Clean scraped web pages: label each text block as conten
                   no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
                   pretty_exceptions_enable=False, rich_markup_mode="markdown")
 err = Console(stderr=True, highlight=False)
+T = TypeVar("T")
 _COLOURS = {"content": "green", "promo": "yellow", "subscription": "magenta", "navigation": "blue", None: "red"}
 MODEL_OPTION = typer.Option(None, "--model", "-m", help="Model file made by `boilerclf train` "
                             "(default: the model shipped with boilerclf).")
@@ -42,20 +43,22 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _model(path: Optional[Path]) -> Model:
+def guard(fn: Callable[..., T], *args, **kwargs) -> T:
+    """Call `fn`; a library error (bad input, bad model) becomes a one-line error and exit 2."""
     try:
-        return load_model(path)
+        return fn(*args, **kwargs)
     except BoilerclfError as e:
         fail(str(e))
         raise  # unreachable: fail exits
 
 
+def _model(path: Optional[Path]) -> Model:
+    return guard(load_model, path)
+
+
 def _pages(inputs: List[Path]) -> list[Source]:
     """Page files under the inputs (archives are for `clean`)."""
-    try:
-        found = find_sources(inputs)
-    except BoilerclfError as e:
-        fail(str(e))
+    found = guard(find_sources, inputs)
     archives = [str(s.path) for s in found if s.kind != "page"]
     if archives:
         fail(f"{archives[0]} is an archive: only `boilerclf clean` reads WARC and JSONL inputs")
@@ -94,6 +97,14 @@ def _print_scores(cv: dict, title: str) -> None:
     err.print(matrix)
 
 
+def _print_cv(cv: dict) -> None:
+    _print_scores(cv, f"Cross-validation grouped by {cv['grouped_by']} ({cv['folds']} folds)")
+    parts = [f"{name}: {cv[key]['macro_f1']:.3f}" for name, key in
+             (("without the context stage", "without_context"), ("HTML blocks", "html_blocks"),
+              ("text-only views", "text_blocks")) if cv.get(key)]
+    err.print("macro F1 " + "; ".join(parts))
+
+
 @app.command()
 def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders of them: HTML with `data-label` "
                                             "attributes, or `label<TAB>text` .txt files. A `pages.jsonl` manifest "
@@ -111,32 +122,18 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
     are counted. Scores come from cross-validation grouped by site (a site is never in both
     a training and a test fold) and are saved in the model.
     """
-    try:
-        files = list(page_files(data))
-    except BoilerclfError as e:
-        fail(str(e))
+    files = guard(lambda: list(page_files(data)))
     if not files:
         fail("no labelled pages (.html, .htm, .html.gz, .txt) in " + ", ".join(map(str, data)))
     with _progress() as progress:
         task = progress.add_task("reading", total=len(files))
-        try:
-            pages = read_pages(data, progress=lambda _: progress.advance(task))
-        except BoilerclfError as e:
-            fail(str(e))
-    try:
-        model = train_model(pages, cv_folds=folds, n_jobs=jobs, text_views=text_views)
-    except BoilerclfError as e:
-        fail(str(e))
+        pages = guard(read_pages, data, progress=lambda _: progress.advance(task))
+    model = guard(train_model, pages, cv_folds=folds, n_jobs=jobs, text_views=text_views)
     info = model.meta["data"]
     err.print(f"{info['pages']} pages from {info['sites']} sites; labelled blocks per label "
               f"(HTML and text views): {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
-    cv = model.meta["cv"]
-    if cv:
-        _print_scores(cv, f"Cross-validation grouped by {cv['grouped_by']} ({cv['folds']} folds)")
-        parts = [f"{name}: {cv[key]['macro_f1']:.3f}" for name, key in
-                 (("without the context stage", "without_context"), ("HTML blocks", "html_blocks"),
-                  ("text-only views", "text_blocks")) if cv.get(key)]
-        err.print("macro F1 " + "; ".join(parts))
+    if model.meta["cv"]:
+        _print_cv(model.meta["cv"])
     model.save(output)
     err.print(f"saved {output}")
 
@@ -158,10 +155,7 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
     from .evaluate import evaluate as run
 
     clf = _model(model)
-    try:
-        pages = read_pages(data)
-    except BoilerclfError as e:
-        fail(str(e))
+    pages = guard(read_pages, data)
     result = run(clf, pages, text_views=text_views, worst=worst)
     if as_json:
         print(json.dumps(result, indent=1))
@@ -240,12 +234,9 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         fail(f"unknown --backend {backend!r}: the only one is dask")
     settings = batch.Settings(outdir=outdir, fmt=fmt, keep=_keep(keep), model_path=str(model) if model else None,
                               max_bytes=max_bytes, timeout=timeout)
-    try:
-        found = find_sources(inputs)
-        batch.check_collisions(found, settings)
-        _model(model)  # fail fast on a bad model, before any worker starts
-    except BoilerclfError as e:
-        fail(str(e))
+    found = guard(find_sources, inputs)
+    guard(batch.check_collisions, found, settings)
+    _model(model)  # fail fast on a bad model, before any worker starts
     if not found:
         fail("no inputs found in " + ", ".join(inputs))
     try:
@@ -328,10 +319,7 @@ def info(model: Optional[Path] = typer.Argument(None, help="A model file (defaul
     from .model import _check_compatible, read_meta
 
     path = model or DEFAULT_MODEL
-    try:
-        meta = read_meta(path)
-    except BoilerclfError as e:
-        fail(str(e))
+    meta = guard(read_meta, path)
     if as_json:
         print(json.dumps(meta, indent=1))
         return
@@ -348,8 +336,7 @@ def info(model: Optional[Path] = typer.Argument(None, help="A model file (defaul
     except BoilerclfError as e:
         out.print(f"compatible with this installation: no. {e}")
     if meta.get("cv"):
-        cv = meta["cv"]
-        _print_scores(cv, f"Cross-validation grouped by {cv['grouped_by']} ({cv['folds']} folds)")
+        _print_cv(meta["cv"])
 
 
 @app.command()
@@ -360,10 +347,7 @@ def stats(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
 
     Sites, languages and source corpora come from each folder's `pages.jsonl` manifest.
     """
-    try:
-        counts = dataset_stats(data)
-    except BoilerclfError as e:
-        fail(str(e))
+    counts = guard(dataset_stats, data)
     if as_json:
         print(json.dumps(counts, indent=1))
         return
@@ -390,10 +374,7 @@ def show(page: Path = typer.Argument(..., help="A labelled page (.html with data
     Use it to review labels before correcting them with `boilerclf relabel`.
     Unlabelled blocks show as `-`.
     """
-    try:
-        doc = labelled.read_labelled(page)
-    except BoilerclfError as e:
-        fail(str(e))
+    doc = guard(labelled.read_labelled, page)
     out = Console(highlight=False, soft_wrap=True)
     for b in doc.blocks:
         text = b.text if not width or len(b.text) <= width else b.text[: width - 1] + "…"
@@ -415,10 +396,7 @@ def relabel(page: Path = typer.Argument(..., help="The labelled .html page to ed
     """
     if labelled.is_text_path(page):
         fail("relabel edits HTML pages; edit a label<TAB>text page in a text editor")
-    try:
-        doc = labelled.read_labelled(page)
-    except BoilerclfError as e:
-        fail(str(e))
+    doc = guard(labelled.read_labelled, page)
     new = [b.label for b in doc.blocks]
     for change in changes:
         m = _RANGE.match(change)

@@ -112,6 +112,8 @@ def html_blocks(tree) -> list[Block]:
                 continue
             if tag in SKIP_TAGS or is_hidden(el):
                 events.skip_subtree()
+                if tag in BLOCK_TAGS:  # a hidden block still separates the text around it
+                    walker.flush()
                 walker.stack.append((el, tag, [], False, [0, 0, 0], []))
                 continue
             block = tag in BLOCK_TAGS or tag == "input"
