@@ -20,7 +20,6 @@ import re
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import lxml.html
 
@@ -30,8 +29,9 @@ WORD = re.compile(r"\w+")
 
 
 def site(url):
-    host = urlsplit(url or "").hostname or ""
-    return host[4:] if host.startswith("www.") else host
+    from boilerclf.segment import site_of
+
+    return site_of(url) if url and url.startswith("http") else None
 
 
 def training_sites():

@@ -10,6 +10,7 @@ import re
 from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
+from courlan import extract_domain
 from lxml import etree
 
 from .page import Block, Page
@@ -158,11 +159,12 @@ def page_url(tree) -> Optional[str]:
 
 
 def site_of(url: Optional[str]) -> Optional[str]:
-    """A URL's host without `www.`, used to keep a site in one cross-validation fold."""
+    """A URL's registrable domain (courlan: `news.bbc.co.uk` → `bbc.co.uk`), the cross-validation
+    group, so that a site's subdomains never sit on both sides of a fold."""
     if not url:
         return None
     host = urlsplit(url).hostname or ""
-    return host[4:] if host.startswith("www.") else host or None
+    return extract_domain(url) or (host[4:] if host.startswith("www.") else host) or None
 
 
 def html_page(tree, source: str = "", url: Optional[str] = None) -> Page:

@@ -82,3 +82,11 @@ def test_decoding_never_fails_and_drops_nul_bytes():
     assert decode(b"\xff\xfe\x00bad \x00 bytes \x81") is not None
     assert "\x00" not in decode(b"<p>a\x00b</p>")
     assert html_page(build_dom(decode(b"<p>a\x00b</p>"))).blocks[0].text == "ab"
+
+
+def test_sites_are_registrable_domains_so_subdomains_share_a_fold():
+    from boilerclf.segment import site_of
+
+    assert site_of("https://bandb.about.com/od/x.htm") == site_of("http://lungcancer.about.com/") == "about.com"
+    assert site_of("https://www.bbc.co.uk/news") == "bbc.co.uk"
+    assert site_of(None) is None
