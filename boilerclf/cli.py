@@ -67,10 +67,9 @@ def _pages(inputs: List[Path]) -> list[Source]:
     return found
 
 
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err,
-                    transient=True, disable=not err.is_terminal)
+def _progress(*extra: TextColumn) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), *extra,
+                    TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
 
 
 def _keep(keep: List[str]) -> tuple[str, ...]:
@@ -251,9 +250,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
     failures: list[dict] = []
     labels: dict[str, int] = {}
     start = time.monotonic()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as progress:
+    with _progress(TextColumn("{task.fields[rate]}")) as progress:
         task = progress.add_task("cleaning", total=len(todo), rate="")
         for result in batch.run(todo, settings, n_jobs=min(n_jobs, max(len(todo), 1)), backend=backend,
                                 scheduler=scheduler):

@@ -12,23 +12,18 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
 from .labels import read_labelled
-from .load import PAGE_SUFFIXES
 from .page import Block, InputError, Page
+from .sources import find_sources
 
 MANIFEST = "pages.jsonl"
 
 
 def page_files(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, Path]]:
-    """(file, root) for every page file under the inputs, in sorted order; root is the input folder."""
-    for item in map(Path, inputs):
-        if item.is_dir():
-            for path in sorted(item.rglob("*")):
-                if path.is_file() and path.name.lower().endswith(PAGE_SUFFIXES):
-                    yield path, item
-        elif item.is_file():
-            yield item, item.parent
-        else:
-            raise InputError(f"no such file or folder: {item}")
+    """(file, root) for every page file under the inputs, found as `clean` finds its inputs;
+    root is the folder it was found in, where its manifest lives."""
+    for source in find_sources(inputs):
+        if source.kind == "page":
+            yield source.path, source.root
 
 
 def read_manifest(root: Path) -> dict[Path, dict]:

@@ -32,10 +32,10 @@ _SENTENCE_END = re.compile(r"[.!?。！？…:\"»”)]$")
 _CURRENCY = re.compile("[$€£¥₹₽₩₺₴₪¢]")
 _PUNCTUATION = re.compile(r"[^\w\s]")
 STAT_CHARS = 2000  # shares are measured on a block's first characters: enough, and bounded cost
-_MISSING = [0.0] * 14 + [1.0]
 TEXT_CHARS = 300  # char n-grams look at the start of a block: cues live there, and it bounds cost
 STAT_NAMES = ("words", "chars", "link_density", "text_density", "word_length", "caps", "digits", "currency",
               "punctuation", "sentence_end", "has_dom", "depth", "position", "page_share")
+_MISSING = [0.0] * len(STAT_NAMES) + [1.0]  # a neighbour past the page's end: zeros and a flag
 CONTAINER_NAMES = tuple(f"{level}_{name}" for level in ("parent", "grandparent", "great_grandparent")
                         for name in ("chars", "link_density", "blocks", "block_share"))
 CONTEXT_WORDS = 8  # leading words of the neighbours and of the last heading that describe a block

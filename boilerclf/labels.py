@@ -11,7 +11,7 @@ from typing import Iterable, Optional
 
 import lxml.html
 
-from .load import is_text_path, read_bytes
+from .load import decode, is_text_path, read_bytes
 from .page import LABELS, Block, InputError, Page
 from .segment import segment
 
@@ -51,7 +51,6 @@ def read_labelled(path: Path | str, url: Optional[str] = None) -> Page:
     """Read a labelled page (HTML with `data-label`, or `label<TAB>text` lines)."""
     data = read_bytes(path)
     if is_text_path(path):
-        from .load import decode
         page = parse_text_labels(decode(data), str(path))
         page.url = url
         return page

@@ -76,24 +76,27 @@ def sniff_binary(data: bytes) -> None:
 
 
 def decode(data: bytes | str) -> str:
-    """Decode page bytes to text; never fails on any byte string (see `sniff_binary` for refusals)."""
-    if isinstance(data, str):
-        return data.replace("\x00", "")
+    """Decode page bytes to text, without NUL bytes; never fails on any byte string (see
+    `sniff_binary` for refusals)."""
+    return (data if isinstance(data, str) else _decode_bytes(data)).replace("\x00", "")
+
+
+def _decode_bytes(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding, errors="replace").replace("\x00", "")
+            return data.decode(encoding, errors="replace")
     utf16 = _utf16_without_bom(data[:4096])
     if utf16:
-        return data.decode(utf16, errors="replace").replace("\x00", "")
+        return data.decode(utf16, errors="replace")
     try:
-        return data.decode("utf-8").replace("\x00", "")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     declared = _DECLARED.search(data[:4096])
     if declared:
         name = (declared.group(1) or declared.group(2)).decode("ascii", "ignore")
         try:
-            return data.decode(name).replace("\x00", "")
+            return data.decode(name)
         except (LookupError, UnicodeDecodeError):
             pass
     matches = list(charset_normalizer.from_bytes(data[:200_000]))
@@ -103,7 +106,7 @@ def decode(data: bytes | str) -> str:
     if any(m.encoding == "cp1252" and m.chaos <= matches[0].chaos and m.coherence >= matches[0].coherence
            for m in matches):
         encoding = "cp1252"
-    return data.decode(encoding, errors="replace").replace("\x00", "")
+    return data.decode(encoding, errors="replace")
 
 
 def build_dom(text: str):

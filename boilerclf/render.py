@@ -12,6 +12,7 @@ from .segment import SKIP_TAGS, is_hidden
 
 FORMATS = ("text", "html", "jsonl")
 SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
+_STRIPPED = SKIP_TAGS - {"head", "title", "meta"}  # invisible elements dropped from HTML output
 
 
 def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
@@ -45,7 +46,7 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
             el.drop_tree()
             kept.add(el)  # already gone: never drop twice
     for el in list(tree.iter()):
-        if isinstance(el.tag, str) and (el.tag in SKIP_TAGS - {"head", "title", "meta"} or is_hidden(el)) \
+        if isinstance(el.tag, str) and (el.tag in _STRIPPED or is_hidden(el)) \
                 and el.getparent() is not None:
             el.drop_tree()
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from courlan import extract_domain
 from lxml import etree
 
+from .load import build_dom, decode, is_text_path, read_bytes, sniff_binary
 from .page import Block, Page
 
 BLOCK_TAGS = frozenset("""address article aside blockquote body br button caption center dd details dialog
@@ -178,8 +179,6 @@ def text_page(text: str, source: str = "", url: Optional[str] = None) -> Page:
 
 def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Optional[str] = None) -> Page:
     """Decode, build the DOM and segment: the whole front of the pipeline in one call."""
-    from .load import build_dom, decode, sniff_binary
-
     if isinstance(data, bytes):
         sniff_binary(data)
     decoded = decode(data)
@@ -188,6 +187,4 @@ def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Opt
 
 def read_page(path, url: Optional[str] = None) -> Page:
     """Read, decode and segment one page file (`.txt` files are plain-text pages)."""
-    from .load import is_text_path, read_bytes
-
     return segment(read_bytes(path), text=is_text_path(path), source=str(path), url=url)

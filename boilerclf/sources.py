@@ -39,6 +39,11 @@ class Source:
     relative: Path  # below the folder it was found in: the output mirrors it
 
     @property
+    def root(self) -> Path:
+        """The folder the input was found in (the file's own folder for a file named directly)."""
+        return Path(*self.path.parts[: len(self.path.parts) - len(self.relative.parts)]) or Path(".")
+
+    @property
     def kind(self) -> str:
         return kind_of(self.path)
 
