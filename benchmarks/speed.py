@@ -24,6 +24,29 @@ def per_page(fn, data):
     return (time.perf_counter() - start) / len(data) * 1000
 
 
+def stages(model, data):
+    """Milliseconds per page spent in each stage of the pipeline (process CPU time)."""
+    from boilerclf.load import build_dom, decode
+    from boilerclf.render import render_text
+    from boilerclf.segment import html_page
+
+    spent = dict.fromkeys(("decode", "parse", "segment", "features", "classify", "render"), 0.0)
+
+    def timed(name, fn, *args):
+        start = time.process_time()
+        result = fn(*args)
+        spent[name] += time.process_time() - start
+        return result
+
+    for raw in data:
+        page = timed("segment", html_page, timed("parse", build_dom, timed("decode", decode, raw)))
+        timed("features", model.features.transform, page.blocks)
+        timed("classify", model.predict_pages, [page])
+        timed("render", render_text, page)
+    spent["classify"] -= spent["features"]  # predict_pages computes the features again
+    return {name: seconds / len(data) * 1000 for name, seconds in spent.items()}
+
+
 def main(n=200):
     import trafilatura
 
@@ -42,6 +65,7 @@ def main(n=200):
     print(f"{len(data)} pages; model load {load_s:.2f} s")
     for name, ms in rows.items():
         print(f"{name:22s} {ms:7.2f} ms/page")
+    print("boilerclf stages (CPU ms/page): " + ", ".join(f"{k} {v:.2f}" for k, v in stages(model, data).items()))
     print(f"boilerclf / trafilatura = {rows['boilerclf clean'] / rows['trafilatura.extract']:.2f}; "
           f"boilerclf / lxml = {rows['boilerclf clean'] / rows['lxml parse']:.2f}")
 

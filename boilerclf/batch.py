@@ -28,6 +28,7 @@ T = TypeVar("T")
 ERRORS_FILE = "boilerclf-errors.jsonl"
 DEFAULT_MAX_BYTES = 20_000_000
 DEFAULT_TIMEOUT = 30.0
+CHUNK = 16  # sources per parallel task, at most
 
 
 class PageTimeout(InputError):
@@ -145,6 +146,10 @@ def process(source: Source, settings: Settings) -> Result:
     return result
 
 
+def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
+    return [process(source, settings) for source in sources]
+
+
 def check_collisions(sources: Sequence[Source], settings: Settings) -> None:
     """Two inputs mapping to one output (a.html and a.htm) would lose data: refuse before starting."""
     seen: dict[Path, Path] = {}
@@ -174,10 +179,15 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
         from distributed import Client
 
         client = Client(scheduler) if scheduler else Client(processes=True, n_workers=max(n_jobs, 1))
+    # tasks of several sources: one round trip per chunk keeps the parent process (which
+    # shares the cores) nearly idle, while chunks stay small enough for an even spread
+    size = max(1, min(CHUNK, len(sources) // (4 * max(n_jobs, 1))))
+    chunks = [sources[i:i + size] for i in range(0, len(sources), size)]
     try:
         with parallel_config(backend=backend or "loky", n_jobs=n_jobs if backend is None else -1):
-            yield from Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
-                delayed(process)(source, settings) for source in sources)
+            for done in Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
+                    delayed(process_many)(chunk, settings) for chunk in chunks):
+                yield from done
     finally:
         if client is not None:
             client.close()

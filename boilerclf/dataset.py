@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 from .labels import read_labelled
 from .page import Block, InputError, Page
+from .segment import site_of
 from .sources import find_sources
 
 MANIFEST = "pages.jsonl"
@@ -52,7 +53,7 @@ def read_pages(inputs: Iterable[Path | str], progress: Optional[Callable[[Path],
     pages = []
     for path, entry in manifest_entries(inputs):
         page = read_labelled(path, url=entry.get("url"))
-        page.site = entry.get("site") or page.site or path.stem.split(".html")[0]
+        page.site = entry.get("site") or site_of(page.url) or path.stem.split(".html")[0]
         pages.append(page)
         if progress:
             progress(path)
@@ -88,7 +89,7 @@ def stats(inputs: Iterable[Path | str]) -> dict:
     sites, pages, unlabelled = set(), 0, 0
     for path, entry in manifest_entries(inputs):
         page = read_labelled(path, url=entry.get("url"))
-        site: str = entry.get("site") or page.site or path.stem
+        site: str = entry.get("site") or site_of(page.url) or path.stem
         language = entry.get("language", "unknown")
         pages += 1
         sites.add(site)

@@ -5,7 +5,8 @@ sparse matrix. Everything is hashed (no vocabulary to fit or store), so the same
 handles any language and the model stays small. Groups of columns:
 
 * text: word 1-2-grams and character 3-5-grams (the latter catch cue words in any
-  language and script, and words glued together in CJK text);
+  language and script, and words glued together in CJK text), hashed with numpy a page
+  at a time (`hashing`);
 * shallow statistics as in boilerpipe (Kohlschütter et al., 2010) for the block and its
   two neighbours: word count, link density, text density, word length, shares of
   capitals, digits, currency symbols and punctuation, position in the page;
@@ -15,101 +16,142 @@ handles any language and the model stays small. Groups of columns:
 """
 from __future__ import annotations
 
-import math
-import re
+from operator import attrgetter
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import HashingVectorizer
 
+from . import hashing
+from .hashing import ALPHA, CURRENCY, DIGIT, SPACE, UPPER, WORD, Texts
 from .page import Block
 
 #: bump when the features change: models record it and refuse a mismatch on load.
-FEATURES_VERSION = 1
-_WORD = re.compile(r"\w+")
-_SENTENCE_END = re.compile(r"[.!?。！？…:\"»”)]$")
-_CURRENCY = re.compile("[$€£¥₹₽₩₺₴₪¢]")
-_PUNCTUATION = re.compile(r"[^\w\s]")
-STAT_CHARS = 2000  # shares are measured on a block's first characters: enough, and bounded cost
+FEATURES_VERSION = 2
+_SENTENCE_END = frozenset(".!?。！？…:\"»”)")
+STAT_CHARS = 2000  # words and shares are measured on a block's first characters: enough, and bounded cost
 TEXT_CHARS = 300  # char n-grams look at the start of a block: cues live there, and it bounds cost
+CHAR_SIZES = (3, 4, 5)
 STAT_NAMES = ("words", "chars", "link_density", "text_density", "word_length", "caps", "digits", "currency",
               "punctuation", "sentence_end", "has_dom", "depth", "position", "page_share")
-_MISSING = [0.0] * len(STAT_NAMES) + [1.0]  # a neighbour past the page's end: zeros and a flag
 CONTAINER_NAMES = tuple(f"{level}_{name}" for level in ("parent", "grandparent", "great_grandparent")
                         for name in ("chars", "link_density", "blocks", "block_share"))
 CONTEXT_WORDS = 8  # leading words of the neighbours and of the last heading that describe a block
+_OWN_CUES = (ord("t"), ord("s"))
+_NUMBERS = attrgetter("link_chars", "depth", "index")
 
 
-def _tokens(text: str) -> list[str]:
-    return text.split()
+def with_neighbours(blocks: list[Block]) -> tuple[list[Block], np.ndarray, np.ndarray]:
+    """Every block of the pages the blocks belong to (a block's neighbours shape its features
+    even when they are not asked for), a page number per block, and the rows asked for."""
+    start_of: dict[int, int] = {}
+    everything: list[Block] = []
+    pages: list[int] = []
+    rows = []
+    for block in blocks:
+        page = block.page
+        if page is None:  # a lone block: a page of its own
+            rows.append(len(everything))
+            everything.append(block)
+            pages.append(len(start_of) + len(rows))
+            continue
+        start = start_of.get(id(page))
+        if start is None:
+            start = start_of[id(page)] = len(everything)
+            everything.extend(page.blocks)
+            pages.extend([-1 - len(start_of)] * len(page.blocks))
+        rows.append(start + block.index)
+    return everything, np.asarray(pages), np.asarray(rows, dtype=np.int64)
 
 
-def block_stats(block: Block | None) -> list[float]:
-    """Shallow statistics of one block (zeros, with a missing flag, past the page's ends)."""
-    if block is None:
-        return _MISSING
-    text = block.text
-    sample = text[:STAT_CHARS]
-    n = len(sample) or 1
-    words = _WORD.findall(sample)
-    n_words = len(words)
-    letters = sum(map(str.isalpha, sample)) or 1
-    page = block.page
-    total = page.total_chars if page is not None else len(text)
-    position = block.index / max(len(page.blocks) - 1, 1) if page is not None else 0.0
-    return [
-        math.log1p(n_words) / 8,
-        math.log1p(len(text)) / 10,
-        block.link_chars / max(len(text), 1),
-        min(n_words / max(math.ceil(n / 80), 1), 20) / 20,
-        min(sum(map(len, words)) / max(n_words, 1), 20) / 20,
-        sum(map(str.isupper, sample)) / letters,
-        sum(map(str.isdigit, sample)) / n,
-        len(_CURRENCY.findall(sample)) / n * 10,
-        len(_PUNCTUATION.findall(sample)) / n,
-        float(bool(_SENTENCE_END.search(text))),
-        float(block.has_dom),
-        min(block.depth, 60) / 60,
-        position,
-        len(text) / max(total, 1),
-        0.0,
-    ]
+def _shift(rows: np.ndarray, pages: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Move features of row r to row r + offset, keeping only moves within the same page."""
+    target = rows + offset
+    keep = (target >= 0) & (target < len(pages))
+    keep[keep] = pages[target[keep]] == pages[rows[keep]]
+    return target[keep], keep
 
 
-def container_stats(block: Block) -> list[float]:
+def block_stats(blocks: list[Block], sample: Texts, pages: np.ndarray) -> np.ndarray:
+    """Shallow statistics of each block, one row per block (columns: `STAT_NAMES`)."""
+    n_words = np.bincount(sample.tokens()[0], minlength=sample.n)
+    chars = np.fromiter(map(len, (b.text for b in blocks)), dtype=np.float64, count=len(blocks))
+    n = np.maximum(np.minimum(chars, STAT_CHARS), 1)
+    letters = np.maximum(sample.count(ALPHA), 1)
+    link, depth, index = np.asarray(list(map(_NUMBERS, blocks)), dtype=np.float64).reshape(-1, 3).T
+    has_dom = np.fromiter((b.tag != "#text" for b in blocks), dtype=bool, count=len(blocks))
+    sentence_end = np.fromiter((b.text[-1:] in _SENTENCE_END for b in blocks), dtype=bool, count=len(blocks))
+    page = np.unique(pages, return_inverse=True)[1]
+    size, total = np.bincount(page)[page], np.bincount(page, weights=chars)[page]
+    return np.column_stack([
+        np.log1p(n_words) / 8,
+        np.log1p(chars) / 10,
+        link / np.maximum(chars, 1),
+        np.minimum(n_words / np.maximum(np.ceil(n / 80), 1), 20) / 20,
+        np.minimum(sample.count(WORD) / np.maximum(n_words, 1), 20) / 20,
+        sample.count(UPPER) / letters,
+        sample.count(DIGIT) / n,
+        sample.count(CURRENCY) / n * 10,
+        (np.minimum(chars, STAT_CHARS) - sample.count(WORD | SPACE)) / n,
+        sentence_end, has_dom, np.minimum(depth, 60) / 60,
+        index / np.maximum(size - 1, 1),
+        chars / np.maximum(total, 1),
+    ])
+
+
+def neighbour_stats(stats: np.ndarray, pages: np.ndarray) -> np.ndarray:
+    """The block's statistics, then its previous and next block's, each with a `missing` flag."""
+    n = len(stats)
+    parts = [np.column_stack([stats, np.zeros(n)])]
+    for offset in (-1, 1):  # row r gets the stats of row r + offset
+        moved = np.zeros((n, stats.shape[1] + 1))
+        moved[:, -1] = 1.0
+        target, keep = _shift(np.arange(n), pages, -offset)
+        moved[target, :-1] = stats[keep]
+        moved[target, -1] = 0.0
+        parts.append(moved)
+    return np.hstack(parts)
+
+
+def container_stats(blocks: list[Block]) -> np.ndarray:
     """How much text, and how much of it linked, the block's enclosing elements hold.
 
     Article paragraphs sit in containers full of unlinked text; menu items and teasers in
     containers of short linked runs (the idea behind readability's container scoring).
     """
-    values = []
-    for level in range(3):
-        if level < len(block.containers):
-            chars, links, count = block.containers[level]
-            values += [math.log1p(chars) / 12, links / max(chars, 1), math.log1p(count) / 7,
-                       len(block.text) / max(chars, 1)]
-        else:
-            values += [0.0, 0.0, 0.0, 0.0]
-    return values
+    n = len(blocks)
+    levels = [b.containers[:3] for b in blocks]
+    per_block = np.fromiter(map(len, levels), dtype=np.int64, count=n)
+    totals = np.zeros((n, 3, 3))
+    present = np.zeros((n, 3), dtype=bool)
+    if per_block.any():
+        row = np.repeat(np.arange(n), per_block)
+        level = np.arange(len(row)) - np.repeat(np.cumsum(per_block) - per_block, per_block)
+        totals[row, level] = [t for containers in levels for t in containers]
+        present[row, level] = True
+    chars, links, count = np.moveaxis(totals, 2, 0)
+    own = np.fromiter(map(len, (b.text for b in blocks)), dtype=np.float64, count=n)[:, None]
+    values = np.stack([np.log1p(chars) / 12, links / np.maximum(chars, 1), np.log1p(count) / 7,
+                       np.where(present, own / np.maximum(chars, 1), 0.0)], axis=2)
+    return values.reshape(n, -1)
 
 
-def _lead_words(text: str, prefix: str) -> list[str]:
-    return [prefix + w for w in _WORD.findall(text.lower())[:CONTEXT_WORDS]]
-
-
-def context_document(block: Block) -> str:
-    """The block's DOM cues, its neighbours' tags, cues and leading words, and its heading's words."""
-    parts = list(block.dom_tokens) if block.has_dom else ["#text"]
-    parts += _lead_words(block.heading, "h:")
-    page = block.page
-    if page is not None:
-        for offset, name in ((-1, "prev"), (1, "next")):
-            other = page.neighbour(block, offset)
-            if other is not None:
-                parts.extend(f"{name}:{t}" for t in other.dom_tokens if t.startswith(("tag:", "self:")))
-                parts += _lead_words(other.text, name + ":")
-    return " ".join(parts)
+def context_tokens(blocks: list[Block], words: tuple, pages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, hashes) of each block's DOM cues, its heading's leading words (`h:`) and its
+    neighbours' tags, own cues and leading words (`prev:`, `next:`)."""
+    dom = Texts([" ".join(b.dom_tokens) if b.has_dom else "#text" for b in blocks])
+    rows, hashes, _, starts = dom.tokens(word_chars=False)
+    own = np.isin(dom.lower[starts], _OWN_CUES)  # `tag:` and `self:` tokens: what a neighbour says of itself
+    heading_rows, heading_hashes, rank, _ = Texts([b.heading[:200] for b in blocks]).tokens()
+    lead = heading_rows[rank < CONTEXT_WORDS], hashing.prefixed("h:", heading_hashes[rank < CONTEXT_WORDS])
+    word_rows, word_hashes, word_rank = words
+    first = word_rank < CONTEXT_WORDS
+    all_rows, all_hashes = [rows, lead[0]], [hashes, lead[1]]
+    for offset, name in ((1, "prev:"), (-1, "next:")):  # what row r says of itself goes to row r + offset
+        for source_rows, source_hashes in ((rows[own], hashes[own]), (word_rows[first], word_hashes[first])):
+            target, keep = _shift(source_rows, pages, offset)
+            all_rows.append(target)
+            all_hashes.append(hashing.prefixed(name, source_hashes[keep]))
+    return np.concatenate(all_rows), np.concatenate(all_hashes)
 
 
 class BlockFeatures(TransformerMixin, BaseEstimator):
@@ -126,40 +168,21 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return True  # stateless: usable without fit, like HashingVectorizer
 
-    def _vectorizers(self):
-        common = dict(alternate_sign=False, dtype=np.float32)
-        return (
-            HashingVectorizer(n_features=self.word_features, ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b",
-                              **common),
-            HashingVectorizer(n_features=self.char_features, analyzer="char_wb", ngram_range=(3, 5), **common),
-            HashingVectorizer(n_features=self.dom_features, analyzer=_tokens, lowercase=False, **common),
-        )
-
     def transform(self, blocks):
-        blocks = list(blocks)
-        words, chars, dom = self._vectorizers()
-        memo: dict[int, list[float]] = {}
-
-        def cached(block: Block | None) -> list[float]:
-            if block is None:
-                return _MISSING
-            key = id(block)
-            if key not in memo:
-                memo[key] = block_stats(block)
-            return memo[key]
-
-        stats = []
-        for block in blocks:
-            page = block.page
-            prev = page.neighbour(block, -1) if page is not None else None
-            nxt = page.neighbour(block, 1) if page is not None else None
-            stats.append(cached(block) + cached(prev) + cached(nxt) + container_stats(block))
-        return sp.hstack([
-            words.transform(b.text[:2000] for b in blocks),
-            chars.transform(b.text[:TEXT_CHARS] for b in blocks),
-            dom.transform(context_document(b) for b in blocks),
-            sp.csr_matrix(np.asarray(stats, dtype=np.float32).reshape(len(blocks), -1)),
-        ], format="csr")
+        everything, pages, rows = with_neighbours(list(blocks))
+        n = len(everything)
+        sample = Texts([b.text[:STAT_CHARS] for b in everything])
+        word_rows, word_hashes, word_rank, _ = sample.tokens()
+        pair_rows, pair_hashes = hashing.bigrams(word_rows, word_hashes)
+        char_rows, char_hashes = sample.char_ngrams(CHAR_SIZES, TEXT_CHARS)
+        dom_rows, dom_hashes = context_tokens(everything, (word_rows, word_hashes, word_rank), pages)
+        dense = np.hstack([neighbour_stats(block_stats(everything, sample, pages), pages), container_stats(everything)])
+        matrix = hashing.matrix([
+            (np.concatenate([word_rows, pair_rows]), np.concatenate([word_hashes, pair_hashes]), self.word_features),
+            (char_rows, char_hashes, self.char_features),
+            (dom_rows, dom_hashes, self.dom_features),
+        ], dense)
+        return matrix if np.array_equal(rows, np.arange(n)) else matrix[rows]
 
     def column_names(self, blocks) -> dict[int, str]:
         """Readable names of the hashed columns that these blocks use (`word:…`, `char:…`, `dom:…`).
@@ -167,19 +190,33 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         Hashing keeps no vocabulary, so names are recovered by hashing the tokens the blocks
         produce; a column shared by two tokens is named after the first one met.
         """
-        from sklearn.utils import murmurhash3_32
-
-        blocks = list(blocks)
+        everything, _, _ = with_neighbours(list(blocks))
+        tokens: dict[str, dict[str, int]] = {"word": {}, "char": {}, "dom": {}}
+        for block in everything:
+            text = block.text[:STAT_CHARS].lower()
+            words = hashing.WORD_PATTERN.findall(text)
+            for word in words:
+                tokens["word"][word] = hashing.raw_hash(word)
+            for a, b in zip(words, words[1:]):
+                tokens["word"][f"{a} {b}"] = hashing.pair_hash(hashing.raw_hash(a), hashing.raw_hash(b))
+            head = text[:TEXT_CHARS]
+            for size in CHAR_SIZES:
+                for i in range(len(head) - size + 1):
+                    tokens["char"][head[i:i + size]] = 0
+            cues = list(block.dom_tokens) if block.has_dom else ["#text"]
+            own = [t for t in cues if t.startswith(("tag:", "self:"))]
+            lead = words[:CONTEXT_WORDS]
+            for token in cues + [f"h:{w}" for w in hashing.WORD_PATTERN.findall(block.heading[:200].lower())[:8]] + \
+                    [f"{name}{t}" for name in ("prev:", "next:") for t in own + lead]:
+                tokens["dom"][token] = 0
         names: dict[int, str] = {}
         offset = 0
-        words, chars, dom = self._vectorizers()
-        sources = ((words, "word", [b.text[:2000] for b in blocks]), (chars, "char", [b.text[:TEXT_CHARS] for b in blocks]),
-                   (dom, "dom", [context_document(b) for b in blocks]))
-        for vectorizer, kind, docs in sources:
-            analyze = vectorizer.build_analyzer()
-            for token in {t for doc in docs for t in analyze(doc)}:
-                names.setdefault(offset + abs(murmurhash3_32(token, seed=0)) % vectorizer.n_features, f"{kind}:{token}")
-            offset += vectorizer.n_features
+        for kind, size in (("word", self.word_features), ("char", self.char_features), ("dom", self.dom_features)):
+            found = tokens[kind]
+            raw = np.asarray([h or hashing.raw_hash(t) for t, h in found.items()], dtype=np.uint64)
+            for token, column in zip(found, hashing.columns(raw, size).tolist()):
+                names.setdefault(offset + column, f"{kind}:{token}")
+            offset += size
         for i, name in enumerate(self.get_feature_names_out()[offset:]):
             names[offset + i] = f"stat:{name}"
         return names

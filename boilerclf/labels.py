@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 import lxml.html
+from lxml import etree
 
 from .load import decode, is_text_path, read_bytes
 from .page import LABELS, Block, InputError, Page
@@ -71,7 +72,7 @@ def serialize(page: Page) -> bytes:
         return "".join(f"{b.label or '-'}\t{b.text}\n" for b in page.blocks).encode()
     head = page.tree.find("head")
     if head is not None and not head.xpath("meta[@charset]"):
-        head.insert(0, lxml.html.Element("meta", charset="utf-8"))
+        head.insert(0, etree.Element("meta", charset="utf-8"))
     return lxml.html.tostring(page.tree, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 

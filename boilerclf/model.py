@@ -29,7 +29,7 @@ from .dataset import fingerprint, text_view
 from .features import FEATURES_VERSION, BlockFeatures
 from .labels import blocks_with_labels
 from .page import LABELS, Block, ModelError, Page
-from .segment import segment
+from .segment import segment, site_of
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "default.boilerclf"
 FORMAT = "boilerclf-model/1"
@@ -69,7 +69,8 @@ def training_set(pages: Sequence[Page], text_views: bool = True) -> tuple[list[B
                                                   else (page,))]
     blocks, labels, _ = blocks_with_labels(views)
     unlabelled = sum(b.label is None for page in pages for b in page.blocks)
-    groups = [(b.page.site or b.page.source) if b.page else "" for b in blocks]
+    site = {id(page): page.site or site_of(page.url) or page.source for page in views}
+    groups = [site[id(b.page)] if b.page else "" for b in blocks]
     return blocks, labels, groups, unlabelled
 
 
@@ -223,7 +224,7 @@ def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
         "features_version": FEATURES_VERSION,
         "versions": library_versions(),
         "trained_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "data": {"fingerprint": fingerprint(pages), "pages": len(pages), "sites": len({p.site for p in pages}),
+        "data": {"fingerprint": fingerprint(pages), "pages": len(pages), "sites": len({p.site or site_of(p.url) or p.source for p in pages}),
                  "blocks_per_label": {lab: labels.count(lab) for lab in LABELS}, "unlabelled_blocks": unlabelled,
                  "text_views": text_views},
         "context": context,

@@ -43,7 +43,7 @@ class Page:
     blocks: list[Block]
     source: str = ""
     url: Optional[str] = None
-    site: Optional[str] = None
+    site: Optional[str] = None  # the cross-validation group; set when reading training data (`dataset`)
     tree: Any = field(default=None, repr=False)
 
     _total_chars: Optional[int] = field(default=None, init=False, repr=False)

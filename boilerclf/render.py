@@ -20,6 +20,18 @@ def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
     return "".join(b.text + "\n" for b in page.blocks if b.label in keep)
 
 
+def drop(el) -> None:
+    """Remove an element and its content but keep the text that follows it (its tail)."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
 def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     """The page's own HTML with the elements of dropped blocks removed and scripts stripped.
 
@@ -43,12 +55,12 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         if el in kept:
             el.text = None
         else:
-            el.drop_tree()
+            drop(el)
             kept.add(el)  # already gone: never drop twice
     for el in list(tree.iter()):
         if isinstance(el.tag, str) and (el.tag in _STRIPPED or is_hidden(el)) \
                 and el.getparent() is not None:
-            el.drop_tree()
+            drop(el)
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
 

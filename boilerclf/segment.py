@@ -7,6 +7,7 @@ thousands of levels deep cannot exhaust Python's stack.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
@@ -33,109 +34,140 @@ CUE_ATTRIBUTES = ("class", "id", "role", "itemprop")
 
 
 def is_hidden(el) -> bool:
-    get = el.attrib.get
-    return ("hidden" in el.attrib or get("aria-hidden") == "true"
+    get = el.get
+    return (get("hidden") is not None or get("aria-hidden") == "true"
             or (get("type") or "").lower() == "hidden" or bool(_HIDDEN_STYLE.search(get("style") or "")))
 
 
 def cue_tokens(el) -> list[str]:
     """Lower-case words of an element's class/id/role, split on punctuation and camelCase."""
-    words = " ".join(el.attrib.get(a, "") for a in CUE_ATTRIBUTES)
-    return [t.lower() for t in _TOKEN.findall(words) if len(t) > 1]
+    return list(_cues((el.tag, *map(el.get, CUE_ATTRIBUTES)))[0])
+
+
+_CUE_CACHE: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _cues(key: tuple) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(cue words of an element, the tokens it gives the blocks inside it) for (tag, *CUE_ATTRIBUTES
+    values), memoised: templates repeat the same few class names thousands of times."""
+    found = _CUE_CACHE.get(key)
+    if found is None:
+        words = tuple(t.lower() for t in _TOKEN.findall(" ".join(v for v in key[1:] if v)) if len(t) > 1)
+        found = (words, (f"in:{key[0]}", *(f"anc:{t}" for t in words)))
+        if len(_CUE_CACHE) > 100_000:  # bounded: a crawl of millions of sites must not grow it forever
+            _CUE_CACHE.clear()
+        _CUE_CACHE[key] = found
+    return found
 
 
 def _form_text(el) -> str:
     """Visible text of a form control that has no text node: button values, placeholders."""
-    kind = (el.attrib.get("type") or "text").lower()
+    kind = (el.get("type") or "text").lower()
     if kind in ("submit", "button", "reset"):
-        return el.attrib.get("value", "")
-    return el.attrib.get("placeholder", "")
+        return el.get("value", "")
+    return el.get("placeholder", "")
 
 
-class _Walker:
-    """Collects text runs while walking; one instance per page."""
+def _hidden_elements(tree) -> set:
+    """The elements hidden by an attribute, found by one XPath query rather than four lookups
+    on every element (lxml hands back the same proxy objects during the walk)."""
+    candidates = tree.xpath("//*[@hidden or @aria-hidden or @type or @style]")
+    return {el for el in candidates if is_hidden(el)}
 
-    def __init__(self) -> None:
-        self.blocks: list[Block] = []
-        self.parts: list[str] = []
-        self.link_chars = 0
-        self.in_link = 0
-        # per open element: (element, tag, own cue words, is block-level, [chars, link chars, blocks] inside,
-        # the tokens it gives the blocks inside it)
-        self.stack: list[tuple] = []
-        self.heading = ""
 
-    def add(self, text: Optional[str]) -> None:
-        if text:
-            self.parts.append(text)
-            if self.in_link:
-                self.link_chars += len(text.strip())
+@dataclass(slots=True)
+class _State:
+    link_chars: int = 0  # linked characters in the open block
+    in_link: int = 0  # depth of open <a> elements
+    readable: bool = False  # the open block has more than whitespace
+    heading: str = ""  # the last heading's text
 
-    def flush(self) -> None:
-        text = _SPACE.sub(" ", "".join(self.parts)).strip()
-        link_chars, self.parts, self.link_chars = self.link_chars, [], 0
-        if not _READABLE.search(text):
+
+def html_blocks(tree) -> list[Block]:
+    """Segment an lxml document into blocks, in document order.
+
+    One function with local state, because it runs once per element of every page: each
+    open element is (element, tag, own cue words, is block-level, [chars, link chars,
+    blocks] inside it, the tokens it gives the blocks inside it).
+    """
+    blocks: list[Block] = []
+    parts: list[str] = []
+    stack: list[tuple] = []
+    state = _State()
+    hidden = _hidden_elements(tree)
+
+    def flush() -> None:
+        readable = state.readable
+        link_chars = state.link_chars
+        text = " ".join("".join(parts).split()) if readable else ""
+        parts.clear()
+        state.link_chars, state.readable = 0, False
+        if not readable or not _READABLE.search(text):
             return
-        owner = next((entry for entry in reversed(self.stack) if entry[3]), None)
+        owner = next((entry for entry in reversed(stack) if entry[3]), None)
         if owner is None:
             return
-        tokens = [f"tag:{owner[1]}"] + [f"self:{t}" for t in owner[2]]
-        for entry in self.stack[-MAX_ANCESTORS - 1:-1]:
+        tag = owner[1]
+        tokens = [f"tag:{tag}", *(f"self:{t}" for t in owner[2])]
+        for entry in stack[-MAX_ANCESTORS - 1:-1]:
             tokens += entry[5]
         link_chars = min(link_chars, len(text))
-        containers = [entry[4] for entry in self.stack[-CONTAINER_LEVELS - 1:-1]]
+        containers = [entry[4] for entry in stack[-CONTAINER_LEVELS - 1:-1]]
         for totals in containers:
             totals[0] += len(text)
             totals[1] += link_chars
             totals[2] += 1
-        if owner[1] in HEADINGS:
-            self.heading = text
-        self.blocks.append(Block(text=text, tag=owner[1], depth=len(self.stack), link_chars=link_chars,
-                                 dom_tokens=tuple(dict.fromkeys(tokens)), element=owner[0],
-                                 heading=self.heading if owner[1] not in HEADINGS else "",
-                                 containers=containers[::-1]))
+        is_heading = tag in HEADINGS
+        if is_heading:
+            state.heading = text
+        blocks.append(Block(text=text, tag=tag, depth=len(stack), link_chars=link_chars,
+                            dom_tokens=tuple(dict.fromkeys(tokens)), element=owner[0],
+                            heading="" if is_heading else state.heading, containers=containers[::-1]))
 
+    def add(text: Optional[str]) -> None:
+        if text:
+            parts.append(text)
+            if not state.readable and not text.isspace():
+                state.readable = True
+            if state.in_link:
+                state.link_chars += len(text.strip())
 
-def _tag(el) -> Optional[str]:
-    tag = el.tag
-    if not isinstance(tag, str):
-        return None  # comment or processing instruction: only its tail is text
-    return tag.rsplit("}", 1)[-1].lower()
-
-
-def html_blocks(tree) -> list[Block]:
-    """Segment an lxml document into blocks, in document order."""
-    walker = _Walker()
     events = etree.iterwalk(tree, events=("start", "end"))
     for event, el in events:
-        tag = _tag(el)
+        tag = el.tag
+        if tag.__class__ is not str:
+            tag = None  # an entity or a comment the parser kept: only its tail is text
+        elif "}" in tag:
+            tag = tag.rsplit("}", 1)[-1].lower()
         if event == "start":
             if tag is None:
                 continue
-            if tag in SKIP_TAGS or is_hidden(el):
+            if tag in SKIP_TAGS or el in hidden:
                 events.skip_subtree()
-                if tag in BLOCK_TAGS:  # a hidden block still separates the text around it
-                    walker.flush()
-                walker.stack.append((el, tag, [], False, [0, 0, 0], []))
+                if tag in BLOCK_TAGS and parts:  # a hidden block still separates the text around it
+                    flush()
+                stack.append((el, tag, (), False, [0, 0, 0], ()))
                 continue
             block = tag in BLOCK_TAGS or tag == "input"
-            if block:
-                walker.flush()
-            cues = cue_tokens(el)
-            walker.stack.append((el, tag, cues, block, [0, 0, 0], [f"in:{tag}"] + [f"anc:{t}" for t in cues]))
+            if block and parts:
+                flush()
+            get = el.get
+            cues, tokens = _cues((tag, get("class"), get("id"), get("role"), get("itemprop")))
+            stack.append((el, tag, cues, block, [0, 0, 0], tokens))
             if tag == "a":
-                walker.in_link += 1
-            walker.add(_form_text(el) if tag == "input" else el.text)
+                state.in_link += 1
+            add(_form_text(el) if tag == "input" else el.text)
         else:
             if tag is not None:
-                if walker.stack[-1][3]:
-                    walker.flush()
-                walker.stack.pop()
+                if stack[-1][3] and parts:
+                    flush()
+                stack.pop()
                 if tag == "a":
-                    walker.in_link -= 1
-            walker.add(el.tail)
-    walker.flush()
-    return walker.blocks
+                    state.in_link -= 1
+            add(el.tail)
+    if parts:
+        flush()
+    return blocks
 
 
 def text_lines(text: str) -> Iterator[str]:
@@ -170,11 +202,11 @@ def site_of(url: Optional[str]) -> Optional[str]:
 
 def html_page(tree, source: str = "", url: Optional[str] = None) -> Page:
     url = url or page_url(tree)
-    return Page(blocks=html_blocks(tree), source=source, url=url, site=site_of(url), tree=tree)
+    return Page(blocks=html_blocks(tree), source=source, url=url, tree=tree)
 
 
 def text_page(text: str, source: str = "", url: Optional[str] = None) -> Page:
-    return Page(blocks=text_blocks(text), source=source, url=url, site=site_of(url))
+    return Page(blocks=text_blocks(text), source=source, url=url)
 
 
 def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Optional[str] = None) -> Page:
