@@ -1,6 +1,7 @@
 """Bulk-cleaning figures: --jobs 1 against --jobs 2 throughput, and peak memory (RSS).
 
-Usage: python benchmarks/bulk.py [N_PAGES]   (default 2000; copies corpus pages into a temp folder)
+Usage: python benchmarks/bulk.py [N_PAGES] [JOBS,...]   (default 2000 pages, jobs 1,2; copies corpus
+pages into a temp folder; e.g. `bulk.py 10000 2` for the memory figure on 10,000 pages)
 Peak RSS is the largest resident set of the command and all its worker processes (getrusage
 of the children: the maximum of any one process, as the kernel reports it).
 """
@@ -23,7 +24,7 @@ def run(args):
     return time.perf_counter() - start
 
 
-def main(n=2000):
+def main(n=2000, jobs_list=(1, 2)):
     sources = sorted(CORPUS.glob("*/html/*.html.gz")) + sorted(CORPUS.glob("readability-pages/*/source.html.gz"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "pages"
@@ -31,14 +32,17 @@ def main(n=2000):
         for i, src in zip(range(n), itertools.cycle(sources)):
             (folder / f"{i:06d}.html").write_bytes(gzip.decompress(src.read_bytes()))
         timings = {}
-        for jobs in (1, 2):
+        for jobs in jobs_list:
             out = Path(tmp) / f"out{jobs}"
             timings[jobs] = run(["clean", str(folder), "-o", str(out), "-j", str(jobs)])
             print(f"--jobs {jobs}: {n / timings[jobs]:.1f} pages/s ({timings[jobs]:.1f} s for {n} pages)", flush=True)
             shutil.rmtree(out)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"--jobs 2 / --jobs 1 throughput: {timings[1] / timings[2]:.2f}x; peak RSS of one process: {peak:.0f} MB")
+        if 1 in timings and 2 in timings:
+            print(f"--jobs 2 / --jobs 1 throughput: {timings[1] / timings[2]:.2f}x")
+        print(f"peak RSS of one process: {peak:.0f} MB")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000,
+         tuple(int(j) for j in sys.argv[2].split(",")) if len(sys.argv) > 2 else (1, 2))

@@ -1,15 +1,18 @@
 """Stage 4b: revise each block's label with its neighbours' (jusText's "revise" stage, learned).
 
 The first stage classifies each block on its own; this stage feeds every block's class
-probabilities together with those of the `window` blocks before and after it to a small
-logistic regression. A pitch box is then one unit, and a short line between two article
-paragraphs is rarely a menu.
+probabilities, those of the `window` blocks before and after it, the mean probabilities of
+the regions before and after it, and the block's shallow statistics to small gradient-boosted
+trees. A pitch box is then one unit, and a short line between two article paragraphs is
+rarely a menu. Trees beat a logistic regression here because the cues interact (a short
+line is a menu item among menu items, a pitch after an article).
 """
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import ThreadpoolController
 
 
 def neighbour_matrix(probas: np.ndarray, page_ids: np.ndarray, window: int) -> np.ndarray:
@@ -67,28 +70,44 @@ def _sorted(page_ids: np.ndarray) -> bool:
     return bool(np.all(page_ids[1:] >= page_ids[:-1])) if len(page_ids) > 1 else True
 
 
-class ContextClassifier(ClassifierMixin, BaseEstimator):
-    """Logistic regression over a block's and its neighbours' first-stage probabilities.
+_THREADS = ThreadpoolController()
 
-    `fit(probas, y, page_ids=...)` and `predict_proba(probas, page_ids=...)` take the
-    first stage's probabilities of blocks in page order, with one page id per row.
+
+class ContextClassifier(ClassifierMixin, BaseEstimator):
+    """Gradient-boosted trees over a block's and its neighbours' first-stage probabilities.
+
+    `fit(probas, y, page_ids, stats)` and `predict_proba(probas, page_ids, stats)` take the
+    first stage's probabilities of blocks in page order, one page id per row, and optionally
+    each block's dense statistics (the last columns of `BlockFeatures`).
     """
 
-    def __init__(self, window: int = 3, C: float = 1.0):
+    def __init__(self, window: int = 3, max_iter: int = 40, max_leaf_nodes: int = 31, learning_rate: float = 0.2):
         self.window = window
-        self.C = C
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.learning_rate = learning_rate
 
-    def fit(self, probas, y, page_ids):
-        self.estimator_ = LogisticRegression(C=self.C, max_iter=1000)
-        self.estimator_.fit(neighbour_matrix(np.asarray(probas), np.asarray(page_ids), self.window), y)
+    def _matrix(self, probas, page_ids, stats) -> np.ndarray:
+        matrix = neighbour_matrix(np.asarray(probas), np.asarray(page_ids), self.window)
+        return matrix if stats is None else np.hstack([matrix, np.asarray(stats)])
+
+    def fit(self, probas, y, page_ids, stats=None):
+        self.estimator_ = HistGradientBoostingClassifier(
+            max_iter=self.max_iter, max_leaf_nodes=self.max_leaf_nodes, learning_rate=self.learning_rate,
+            min_samples_leaf=40, l2_regularization=1.0, early_stopping=False, random_state=0)
+        with _THREADS.limit(limits=1, user_api="openmp"):  # see predict_proba; train's folds run in parallel
+            self.estimator_.fit(self._matrix(probas, page_ids, stats), y)
         self.classes_ = self.estimator_.classes_
         return self
 
-    def predict_proba(self, probas, page_ids):
-        return self.estimator_.predict_proba(neighbour_matrix(np.asarray(probas), np.asarray(page_ids), self.window))
+    def predict_proba(self, probas, page_ids, stats=None):
+        # one thread: a page is a few hundred rows, where OpenMP threads cost more than they
+        # save; and on a busy machine (bulk cleaning's workers) spinning threads stall for seconds
+        with _THREADS.limit(limits=1, user_api="openmp"):
+            return self.estimator_.predict_proba(self._matrix(probas, page_ids, stats))
 
-    def predict(self, probas, page_ids):
-        return self.classes_[self.predict_proba(probas, page_ids).argmax(axis=1)]
+    def predict(self, probas, page_ids, stats=None):
+        return self.classes_[self.predict_proba(probas, page_ids, stats).argmax(axis=1)]
 
 
 def decide(probas: np.ndarray, page_ids: np.ndarray, classes: list[str]) -> np.ndarray:

@@ -184,6 +184,15 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         ], dense)
         return matrix if np.array_equal(rows, np.arange(n)) else matrix[rows]
 
+    @property
+    def n_hashed(self) -> int:
+        """How many hashed columns come before the dense statistics."""
+        return self.word_features + self.char_features + self.dom_features
+
+    def dense(self, matrix) -> np.ndarray:
+        """The statistics columns of a feature matrix, as a dense array (the context stage uses them)."""
+        return matrix[:, self.n_hashed:].toarray()
+
     def column_names(self, blocks) -> dict[int, str]:
         """Readable names of the hashed columns that these blocks use (`word:…`, `char:…`, `dom:…`).
 

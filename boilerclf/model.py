@@ -1,7 +1,8 @@
 """Stage 4: the model — a scikit-learn `Pipeline` from blocks to labels, with its metadata.
 
-Training fits `BlockFeatures → LogisticRegression` on labelled blocks of HTML pages and
-of their text-only views; cross-validation is grouped by site. `Model` wraps the fitted
+Training fits `BlockFeatures → SGDClassifier` (log-loss) on labelled blocks of HTML pages
+and of their text-only views, then the `context` stage on out-of-fold probabilities;
+cross-validation is grouped by site. `Model` wraps the fitted
 pipeline with the metadata it was saved with and the page-level calls of the API.
 """
 from __future__ import annotations
@@ -35,7 +36,9 @@ DEFAULT_MODEL = Path(__file__).parent / "models" / "default.boilerclf"
 FORMAT = "boilerclf-model/1"
 MANIFEST, ESTIMATORS = "meta.json", "estimators.skops"
 #: the only non-scikit-learn types a model file may contain
-OWN_TYPES = frozenset({"boilerclf.features.BlockFeatures", "boilerclf.context.ContextClassifier"})
+OWN_TYPES = frozenset({"boilerclf.features.BlockFeatures", "boilerclf.context.ContextClassifier",
+                       # scikit-learn's own tree node arrays, which skops does not list as trusted
+                       "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"})
 #: libraries whose version is recorded; a different major.minor of these refuses to load.
 CHECKED_LIBRARIES = ("scikit-learn", "numpy", "scipy")
 
@@ -118,9 +121,10 @@ class Model:
 
     def predict_proba(self, blocks: Sequence[Block]) -> np.ndarray:
         """Class probabilities (columns: `labels`) of blocks given in page order."""
-        probas = self.pipeline.predict_proba(blocks)
+        features = self.pipeline[:-1].transform(blocks)
+        probas = self.pipeline[-1].predict_proba(features)
         if self.context is not None:
-            probas = self.context.predict_proba(probas, _page_ids(blocks))
+            probas = self.context.predict_proba(probas, _page_ids(blocks), self.features.dense(features))
         return probas
 
     def predict(self, blocks: Sequence[Block]) -> list[str]:
@@ -201,12 +205,13 @@ def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
         page_ids = _page_ids(blocks)
         first = classes[decide(oof, page_ids, classes.tolist())]
         if context:
+            stats = pipeline[0].dense(features)
             final = np.empty_like(y)
             for train_idx, test_idx in splitter.split(oof, y, fold_groups):
-                stage = ContextClassifier().fit(oof[train_idx], y[train_idx], page_ids[train_idx])
-                probas = stage.predict_proba(oof[test_idx], page_ids[test_idx])
+                stage = ContextClassifier().fit(oof[train_idx], y[train_idx], page_ids[train_idx], stats[train_idx])
+                probas = stage.predict_proba(oof[test_idx], page_ids[test_idx], stats[test_idx])
                 final[test_idx] = classes[decide(probas, page_ids[test_idx], classes.tolist())]
-            reviser = ContextClassifier().fit(oof, y, page_ids)
+            reviser = ContextClassifier().fit(oof, y, page_ids, stats)
         else:
             final = first
         if cv_folds:
@@ -279,8 +284,8 @@ def load_model(path: Path | str | None = None) -> Model:
     """Load a model (default: the one shipped with boilerclf).
 
     Safe on untrusted files: nothing is unpickled. The estimators are read with skops,
-    which builds only the types it trusts plus boilerclf's own two classes, and refuses
-    a file that names any other type, before creating any object.
+    which builds only the types it trusts plus boilerclf's own two classes (and scikit-learn's
+    tree nodes), and refuses a file that names any other type, before creating any object.
     """
     path = Path(path) if path is not None else DEFAULT_MODEL
     meta = read_meta(path)
