@@ -19,6 +19,7 @@ from __future__ import annotations
 from operator import attrgetter
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import hashing
@@ -35,6 +36,7 @@ STAT_NAMES = ("words", "chars", "link_density", "text_density", "word_length", "
               "punctuation", "sentence_end", "has_dom", "depth", "position", "page_share")
 CONTAINER_NAMES = tuple(f"{level}_{name}" for level in ("parent", "grandparent", "great_grandparent")
                         for name in ("chars", "link_density", "blocks", "block_share"))
+CHUNK = 1000  # blocks hashed at once: a page of 6,500 menu items took 130 MB in one go
 CONTEXT_WORDS = 8  # leading words of the neighbours and of the last heading that describe a block
 _OWN_CUES = (ord("t"), ord("s"))
 _NUMBERS = attrgetter("link_chars", "depth", "index")
@@ -71,7 +73,7 @@ def _shift(rows: np.ndarray, pages: np.ndarray, offset: int) -> tuple[np.ndarray
     return target[keep], keep
 
 
-def block_stats(blocks: list[Block], sample: Texts, pages: np.ndarray) -> np.ndarray:
+def block_stats(blocks: list[Block], sample: Texts) -> np.ndarray:
     """Shallow statistics of each block, one row per block (columns: `STAT_NAMES`)."""
     n_words = np.bincount(sample.tokens()[0], minlength=sample.n)
     chars = np.fromiter(map(len, (b.text for b in blocks)), dtype=np.float64, count=len(blocks))
@@ -80,8 +82,9 @@ def block_stats(blocks: list[Block], sample: Texts, pages: np.ndarray) -> np.nda
     link, depth, index = np.asarray(list(map(_NUMBERS, blocks)), dtype=np.float64).reshape(-1, 3).T
     has_dom = np.fromiter((b.tag != "#text" for b in blocks), dtype=bool, count=len(blocks))
     sentence_end = np.fromiter((b.text[-1:] in _SENTENCE_END for b in blocks), dtype=bool, count=len(blocks))
-    page = np.unique(pages, return_inverse=True)[1]
-    size, total = np.bincount(page)[page], np.bincount(page, weights=chars)[page]
+    # page sizes from the pages themselves: `blocks` may be a slice of a page
+    size, total = np.asarray([(len(b.page.blocks), b.page.total_chars) if b.page is not None else (1, len(b.text))
+                              for b in blocks], dtype=np.float64).reshape(-1, 2).T
     return np.column_stack([
         np.log1p(n_words) / 8,
         np.log1p(chars) / 10,
@@ -171,18 +174,30 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     def transform(self, blocks):
         everything, pages, rows = with_neighbours(list(blocks))
         n = len(everything)
+        if n <= CHUNK:
+            matrix = self._matrix(everything, pages)
+        else:  # bounded memory on huge pages and training sets; one block of overlap keeps neighbours
+            pieces = []
+            for start in range(0, n, CHUNK):
+                low, high = max(start - 1, 0), min(start + CHUNK + 1, n)
+                piece = self._matrix(everything[low:high], pages[low:high])
+                pieces.append(piece[start - low:start - low + min(CHUNK, n - start)])
+            matrix = sp.vstack(pieces, format="csr")
+        return matrix if np.array_equal(rows, np.arange(n)) else matrix[rows]
+
+    def _matrix(self, everything: list[Block], pages: np.ndarray):
+        n = len(everything)
         sample = Texts([b.text[:STAT_CHARS] for b in everything])
         word_rows, word_hashes, word_rank, _ = sample.tokens()
         pair_rows, pair_hashes = hashing.bigrams(word_rows, word_hashes)
         char_rows, char_hashes = sample.char_ngrams(CHAR_SIZES, TEXT_CHARS)
         dom_rows, dom_hashes = context_tokens(everything, (word_rows, word_hashes, word_rank), pages)
-        dense = np.hstack([neighbour_stats(block_stats(everything, sample, pages), pages), container_stats(everything)])
-        matrix = hashing.matrix([
+        dense = np.hstack([neighbour_stats(block_stats(everything, sample), pages), container_stats(everything)])
+        return hashing.matrix([
             (np.concatenate([word_rows, pair_rows]), np.concatenate([word_hashes, pair_hashes]), self.word_features),
             (char_rows, char_hashes, self.char_features),
             (dom_rows, dom_hashes, self.dom_features),
         ], dense)
-        return matrix if np.array_equal(rows, np.arange(n)) else matrix[rows]
 
     @property
     def n_hashed(self) -> int:

@@ -65,3 +65,13 @@ def test_a_block_has_the_same_features_alone_or_with_its_page():
     whole = features.transform(page.blocks)
     some = features.transform(page.blocks[5:9])
     assert (whole[5:9] != some).nnz == 0
+
+
+def test_pages_hashed_in_chunks_get_the_same_features(monkeypatch):
+    from boilerclf import features
+
+    page = segment(gzip.decompress((CORPUS / PAGES[3]).read_bytes()))
+    whole = BlockFeatures().transform(page.blocks)
+    monkeypatch.setattr(features, "CHUNK", 7)  # memory is bounded by hashing a huge page in slices
+    assert len(page.blocks) > 3 * 7
+    assert (BlockFeatures().transform(page.blocks) != whole).nnz == 0
