@@ -36,7 +36,9 @@ STAT_NAMES = ("words", "chars", "link_density", "text_density", "word_length", "
               "punctuation", "sentence_end", "has_dom", "depth", "position", "page_share")
 CONTAINER_NAMES = tuple(f"{level}_{name}" for level in ("parent", "grandparent", "great_grandparent")
                         for name in ("chars", "link_density", "blocks", "block_share"))
-CHUNK = 1000  # blocks hashed at once: a page of 6,500 menu items took 130 MB in one go
+#: characters hashed at once (each costs ~70 bytes of arrays while hashed): a page of 6,500 menu
+#: items took 130 MB in one go, and big transient arrays leave the heap fragmented for good
+CHUNK_CHARS = 200_000
 CONTEXT_WORDS = 8  # leading words of the neighbours and of the last heading that describe a block
 _OWN_CUES = (ord("t"), ord("s"))
 _NUMBERS = attrgetter("link_chars", "depth", "index")
@@ -63,6 +65,14 @@ def with_neighbours(blocks: list[Block]) -> tuple[list[Block], np.ndarray, np.nd
             pages.extend([-1 - len(start_of)] * len(page.blocks))
         rows.append(start + block.index)
     return everything, np.asarray(pages), np.asarray(rows, dtype=np.int64)
+
+
+def chunk_starts(blocks: list[Block]) -> list[int]:
+    """Where each slice of at most ~`CHUNK_CHARS` hashed characters starts (always 0 first)."""
+    cost = np.fromiter((min(len(b.text), STAT_CHARS) + 12 * len(b.dom_tokens) + 40 for b in blocks),
+                       dtype=np.int64, count=len(blocks))
+    chunk = (np.cumsum(cost) - cost) // CHUNK_CHARS
+    return np.flatnonzero(np.diff(chunk, prepend=-1)).tolist()
 
 
 def _shift(rows: np.ndarray, pages: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
@@ -174,14 +184,14 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     def transform(self, blocks):
         everything, pages, rows = with_neighbours(list(blocks))
         n = len(everything)
-        if n <= CHUNK:
+        starts = chunk_starts(everything)
+        if len(starts) == 1:
             matrix = self._matrix(everything, pages)
         else:  # bounded memory on huge pages and training sets; one block of overlap keeps neighbours
             pieces = []
-            for start in range(0, n, CHUNK):
-                low, high = max(start - 1, 0), min(start + CHUNK + 1, n)
-                piece = self._matrix(everything[low:high], pages[low:high])
-                pieces.append(piece[start - low:start - low + min(CHUNK, n - start)])
+            for start, end in zip(starts, [*starts[1:], n]):
+                low, high = max(start - 1, 0), min(end + 1, n)
+                pieces.append(self._matrix(everything[low:high], pages[low:high])[start - low:end - low])
             matrix = sp.vstack(pieces, format="csr")
         return matrix if np.array_equal(rows, np.arange(n)) else matrix[rows]
 

@@ -18,7 +18,6 @@ import json
 import zipfile
 
 import numpy as np
-import skops.io as sio
 from sklearn.base import clone
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
@@ -256,6 +255,8 @@ def save_model(model: Model, path: Path | str) -> None:
     """A model file is a zip: `meta.json` (readable without loading anything) and `estimators.skops`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    import skops.io as sio  # here, not at the top: importing it imports all of scikit-learn (~2.7 s)
+
     payload = sio.dumps({"pipeline": model.pipeline, "context": model.context})
     tmp = path.with_name(f".{path.name}.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -287,6 +288,8 @@ def load_model(path: Path | str | None = None) -> Model:
     which builds only the types it trusts plus boilerclf's own two classes (and scikit-learn's
     tree nodes), and refuses a file that names any other type, before creating any object.
     """
+    import skops.io as sio  # here, not at the top: importing it imports all of scikit-learn (~2.7 s)
+
     path = Path(path) if path is not None else DEFAULT_MODEL
     meta = read_meta(path)
     _check_compatible(meta, path)

@@ -54,7 +54,7 @@ def _cues(key: tuple) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if found is None:
         words = tuple(t.lower() for t in _TOKEN.findall(" ".join(v for v in key[1:] if v)) if len(t) > 1)
         found = (words, (f"in:{key[0]}", *(f"anc:{t}" for t in words)))
-        if len(_CUE_CACHE) > 100_000:  # bounded: a crawl of millions of sites must not grow it forever
+        if len(_CUE_CACHE) > 20_000:  # bounded (~10 MB): a crawl of millions of sites must not grow it forever
             _CUE_CACHE.clear()
         _CUE_CACHE[key] = found
     return found

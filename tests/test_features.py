@@ -72,6 +72,6 @@ def test_pages_hashed_in_chunks_get_the_same_features(monkeypatch):
 
     page = segment(gzip.decompress((CORPUS / PAGES[3]).read_bytes()))
     whole = BlockFeatures().transform(page.blocks)
-    monkeypatch.setattr(features, "CHUNK", 7)  # memory is bounded by hashing a huge page in slices
-    assert len(page.blocks) > 3 * 7
+    monkeypatch.setattr(features, "CHUNK_CHARS", 500)  # memory is bounded by hashing a huge page in slices
+    assert len(features.chunk_starts(page.blocks)) > 3
     assert (BlockFeatures().transform(page.blocks) != whole).nnz == 0

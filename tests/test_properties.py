@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import boilerclf
 from boilerclf.page import BoilerclfError
-from boilerclf.segment import segment
+from boilerclf.segment import SKIP_TAGS, segment
 
 TAGS = ["p", "div", "span", "a", "li", "ul", "h1", "td", "table", "br", "b", "nav", "script", "style", "input",
         "form", "section", "template"]
@@ -57,6 +57,8 @@ def test_classify_returns_blocks_whose_text_is_in_the_page(html):
         return
     html = html.replace("\x00", "")  # the loader drops NUL bytes before parsing
     tree = lxml.html.document_fromstring(html) if html.strip() else None
+    for skipped in list(tree.iter(*SKIP_TAGS)) if tree is not None else ():
+        skipped.drop_tree()  # script, style, select… text is never a block; their tails are
     visible = _squash(tree.text_content()) if tree is not None else ""
     attributes = "".join(v for el in tree.iter() if isinstance(el.tag, str) for v in el.attrib.values()) if tree is not None else ""
     for block in blocks:
