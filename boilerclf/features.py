@@ -145,7 +145,7 @@ def container_stats(blocks: list[Block]) -> np.ndarray:
     own = np.fromiter(map(len, (b.text for b in blocks)), dtype=np.float64, count=n)[:, None]
     values = np.stack([np.log1p(chars) / 12, links / np.maximum(chars, 1), np.log1p(count) / 7,
                        np.where(present, own / np.maximum(chars, 1), 0.0)], axis=2)
-    return values.reshape(n, -1)
+    return values.reshape(n, 12)
 
 
 def context_tokens(blocks: list[Block], words: tuple, pages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +185,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         everything, pages, rows = with_neighbours(list(blocks))
         n = len(everything)
         starts = chunk_starts(everything)
-        if len(starts) == 1:
+        if len(starts) <= 1:
             matrix = self._matrix(everything, pages)
         else:  # bounded memory on huge pages and training sets; one block of overlap keeps neighbours
             pieces = []

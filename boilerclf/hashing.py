@@ -49,7 +49,7 @@ class Texts:
     """Many texts as one array of code points, with what every n-gram hash needs."""
 
     def __init__(self, texts: list[str]):
-        joined = "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00"
+        joined = "".join(t.replace("\x00", " ") + "\x00" for t in texts)
         codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         classes, lower = _tables()
         small = np.minimum(codes, 0xFFFF)
@@ -60,8 +60,8 @@ class Texts:
             self.classes[big] = [_classes_of(chr(c)) for c in codes[big]]
             self.lower[big] = codes[big]
         ends = np.flatnonzero(codes == SEPARATOR)
-        self.starts = np.concatenate([[0], ends[:-1] + 1])  # first position of each text
         self.lengths = np.diff(np.concatenate([[-1], ends])) - 1
+        self.starts = ends - self.lengths  # first position of each text
         self.row = np.repeat(np.arange(len(texts)), self.lengths + 1)
         self.offset = np.arange(len(codes)) - self.starts[self.row]  # position inside its text
         self.n = len(texts)
@@ -81,13 +81,10 @@ class Texts:
         """(rows, hashes) of the character n-grams in each text's first `limit` characters."""
         rows, hashes = [], []
         for size in sizes:
-            start = np.flatnonzero(self.offset + size <= np.minimum(self._lengths(), limit))
+            start = np.flatnonzero(self.offset + size <= np.minimum(self.lengths[self.row], limit))
             rows.append(self.row[start])
             hashes.append(self.span_hashes(start, start + size))
         return np.concatenate(rows), np.concatenate(hashes)
-
-    def _lengths(self) -> np.ndarray:
-        return self.lengths[self.row]
 
     def tokens(self, word_chars: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(rows, hashes, rank in its text, start) of the tokens: runs of word characters
@@ -178,7 +175,7 @@ def matrix(groups: list[tuple[np.ndarray, np.ndarray, int]], dense: np.ndarray) 
         parts.append(rows.astype(np.int64) * (width + n_dense) + offset + columns(hashes, size))
         offset += size
     keys = np.sort(np.concatenate(parts))
-    first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    first = np.flatnonzero(np.diff(keys, prepend=-1))  # where each distinct key starts (keys are >= 0)
     counts = np.diff(np.concatenate([first, [len(keys)]]))
     keys = keys[first]
     rows, cols = np.divmod(keys, width + n_dense)

@@ -120,6 +120,8 @@ class Model:
 
     def predict_proba(self, blocks: Sequence[Block]) -> np.ndarray:
         """Class probabilities (columns: `labels`) of blocks given in page order."""
+        if not len(blocks):  # a page with no text: no rows, rather than scikit-learn's error
+            return np.zeros((0, len(self.labels)))
         features = self.pipeline[:-1].transform(blocks)
         probas = self.pipeline[-1].predict_proba(features)
         if self.context is not None:

@@ -77,6 +77,8 @@ def test_api_classify_and_clean_with_shipped_model():
     assert all(abs(sum(b.proba.values()) - 1) < 1e-3 for b in blocks)
     assert blocks[-1].label == "content" and blocks[0].label == "navigation"
     assert model.clean(html.encode()).splitlines()[-1].startswith("The city council approved")
+    assert model.predict([]) == [] and model.predict_proba([]).shape == (0, len(LABELS))
+    assert model.classify("<html><body><img src='a.png'></body></html>") == []
 
 
 def test_incompatible_or_broken_model_files_fail_clearly(small_model, tmp_path):
