@@ -83,9 +83,10 @@ def _shift(rows: np.ndarray, pages: np.ndarray, offset: int) -> tuple[np.ndarray
     return target[keep], keep
 
 
-def block_stats(blocks: list[Block], sample: Texts) -> np.ndarray:
-    """Shallow statistics of each block, one row per block (columns: `STAT_NAMES`)."""
-    n_words = np.bincount(sample.tokens()[0], minlength=sample.n)
+def block_stats(blocks: list[Block], sample: Texts, word_rows: np.ndarray) -> np.ndarray:
+    """Shallow statistics of each block, one row per block (columns: `STAT_NAMES`); `word_rows`
+    is the text row of each word of `sample`."""
+    n_words = np.bincount(word_rows, minlength=sample.n)
     chars = np.fromiter(map(len, (b.text for b in blocks)), dtype=np.float64, count=len(blocks))
     n = np.maximum(np.minimum(chars, STAT_CHARS), 1)
     letters = np.maximum(sample.count(ALPHA), 1)
@@ -202,7 +203,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         pair_rows, pair_hashes = hashing.bigrams(word_rows, word_hashes)
         char_rows, char_hashes = sample.char_ngrams(CHAR_SIZES, TEXT_CHARS)
         dom_rows, dom_hashes = context_tokens(everything, (word_rows, word_hashes, word_rank), pages)
-        dense = np.hstack([neighbour_stats(block_stats(everything, sample), pages), container_stats(everything)])
+        dense = np.hstack([neighbour_stats(block_stats(everything, sample, word_rows), pages), container_stats(everything)])
         return hashing.matrix([
             (np.concatenate([word_rows, pair_rows]), np.concatenate([word_hashes, pair_hashes]), self.word_features),
             (char_rows, char_hashes, self.char_features),

@@ -65,13 +65,18 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def site_group(page: Page) -> str:
+    """The cross-validation group of a page: its site as given, else its URL's registrable domain."""
+    return page.site or site_of(page.url) or page.source
+
+
 def training_set(pages: Sequence[Page], text_views: bool = True) -> tuple[list[Block], list[str], list[str], int]:
     """Labelled blocks, labels, site groups, and the count of unlabelled blocks."""
     views = [view for page in pages for view in ((page, text_view(page)) if text_views and page.tree is not None
                                                   else (page,))]
     blocks, labels, _ = blocks_with_labels(views)
     unlabelled = sum(b.label is None for page in pages for b in page.blocks)
-    site = {id(page): page.site or site_of(page.url) or page.source for page in views}
+    site = {id(page): site_group(page) for page in views}
     groups = [site[id(b.page)] if b.page else "" for b in blocks]
     return blocks, labels, groups, unlabelled
 
@@ -230,7 +235,7 @@ def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
         "features_version": FEATURES_VERSION,
         "versions": library_versions(),
         "trained_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "data": {"fingerprint": fingerprint(pages), "pages": len(pages), "sites": len({p.site or site_of(p.url) or p.source for p in pages}),
+        "data": {"fingerprint": fingerprint(pages), "pages": len(pages), "sites": len(set(map(site_group, pages))),
                  "blocks_per_label": {lab: labels.count(lab) for lab in LABELS}, "unlabelled_blocks": unlabelled,
                  "text_views": text_views},
         "context": context,

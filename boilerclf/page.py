@@ -58,10 +58,6 @@ class Page:
             self._total_chars = sum(len(b.text) for b in self.blocks)
         return self._total_chars
 
-    def neighbour(self, block: Block, offset: int) -> Optional[Block]:
-        i = block.index + offset
-        return self.blocks[i] if 0 <= i < len(self.blocks) else None
-
 
 class BoilerclfError(Exception):
     """Base of the library's own errors: every failure on bad input is one of these."""

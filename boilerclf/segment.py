@@ -39,11 +39,6 @@ def is_hidden(el) -> bool:
             or (get("type") or "").lower() == "hidden" or bool(_HIDDEN_STYLE.search(get("style") or "")))
 
 
-def cue_tokens(el) -> list[str]:
-    """Lower-case words of an element's class/id/role, split on punctuation and camelCase."""
-    return list(_cues((el.tag, *map(el.get, CUE_ATTRIBUTES)))[0])
-
-
 _CUE_CACHE: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
@@ -151,8 +146,7 @@ def html_blocks(tree) -> list[Block]:
             block = tag in BLOCK_TAGS or tag == "input"
             if block and parts:
                 flush()
-            get = el.get
-            cues, tokens = _cues((tag, get("class"), get("id"), get("role"), get("itemprop")))
+            cues, tokens = _cues((tag, *map(el.get, CUE_ATTRIBUTES)))
             stack.append((el, tag, cues, block, [0, 0, 0], tokens))
             if tag == "a":
                 state.in_link += 1
