@@ -1,8 +1,17 @@
 """boilerclf: label the text blocks of scraped web pages as content, promo, subscription or navigation."""
-from .model import Model, load_model, train
 from .page import LABELS, Block, BoilerclfError, InputError, Label, ModelError, Page
 from .segment import read_page, segment
 
 __all__ = ["LABELS", "Block", "BoilerclfError", "InputError", "Label", "Model", "ModelError", "Page", "load_model",
            "read_page", "segment", "train"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """`Model`, `load_model` and `train` are imported on first use: their module imports
+    scikit-learn (~1.5 s), which commands such as `boilerclf show` never need."""
+    if name in ("Model", "load_model", "train"):
+        from . import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,15 +14,18 @@ import signal
 import tempfile
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
 from .load import is_text_path, read_bytes
 from .page import BoilerclfError, InputError, Page
 from .render import SUFFIX, page_record, render
 from .segment import segment
 from .sources import Source, records
+
+if TYPE_CHECKING:
+    from .model import Model
 
 T = TypeVar("T")
 ERRORS_FILE = "boilerclf-errors.jsonl"
@@ -43,6 +46,10 @@ class Settings:
     model_path: Optional[str] = None
     max_bytes: int = DEFAULT_MAX_BYTES
     timeout: float = DEFAULT_TIMEOUT
+    #: a joblib dump of the model, already verified and loaded by the parent, for local workers:
+    #: it loads in milliseconds with its arrays memory-mapped (shared by all workers), where
+    #: `load_model` takes over a second per worker to import skops
+    model_copy: Optional[str] = None
 
 
 @dataclass
@@ -62,13 +69,19 @@ class Result:
 _MODELS: dict = {}
 
 
-def _model(path: Optional[str]):
+def _model(settings: Settings):
     """The model, loaded once per worker process and kept for every later task."""
-    if path not in _MODELS:
-        from .model import load_model
+    key = settings.model_copy or settings.model_path
+    if key not in _MODELS:
+        if settings.model_copy:
+            import joblib
 
-        _MODELS[path] = load_model(path)
-    return _MODELS[path]
+            _MODELS[key] = joblib.load(settings.model_copy, mmap_mode="r")
+        else:
+            from .model import load_model
+
+            _MODELS[key] = load_model(settings.model_path)
+    return _MODELS[key]
 
 
 @contextlib.contextmanager
@@ -97,7 +110,7 @@ def classify(data: bytes | str, settings: Settings, *, text: bool = False, sourc
         raise InputError(f"{len(data):,} bytes is over the {settings.max_bytes:,}-byte page limit")
     with time_limit(settings.timeout):
         page = segment(data, text=text, source=source, url=url)
-        return _model(settings.model_path).predict_pages([page])[0]
+        return _model(settings).predict_pages([page])[0]
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -166,8 +179,14 @@ def pending(sources: Sequence[Source], settings: Settings, overwrite: bool) -> l
 
 
 def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backend: Optional[str] = None,
-        scheduler: Optional[str] = None) -> Iterator[Result]:
-    """Process sources in parallel and yield each result as soon as it is ready."""
+        scheduler: Optional[str] = None, model: Optional[Model] = None) -> Iterator[Result]:
+    """Process sources in parallel and yield each result as soon as it is ready.
+
+    `model`, when given, is `settings.model_path` already loaded: this process reuses it and
+    local workers get a copy of it (see `Settings.model_copy`) rather than loading it again.
+    """
+    if model is not None:
+        _MODELS[settings.model_path] = model
     if n_jobs == 1 and backend is None:
         for source in sources:
             yield process(source, settings)
@@ -183,6 +202,14 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
     # shares the cores) nearly idle, while chunks stay small enough for an even spread
     size = max(1, min(CHUNK, len(sources) // (4 * max(n_jobs, 1))))
     chunks = [sources[i:i + size] for i in range(0, len(sources), size)]
+    private = None
+    if model is not None and backend is None:
+        import joblib
+
+        private = tempfile.TemporaryDirectory(prefix="boilerclf-")  # mode 0700: no one else can swap the copy
+        copy = Path(private.name) / "model.joblib"
+        joblib.dump(model, copy)
+        settings = replace(settings, model_copy=str(copy))
     try:
         with parallel_config(backend=backend or "loky", n_jobs=n_jobs if backend is None else -1):
             for done in Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
@@ -191,6 +218,8 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
     finally:
         if client is not None:
             client.close()
+        if private is not None:
+            private.cleanup()
 
 
 def attempt(work: Callable[[T], object], item: T) -> tuple[Optional[object], Optional[str]]:

@@ -10,7 +10,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Callable, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, List, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,11 +20,13 @@ from rich.table import Table
 from . import batch
 from . import labels as labelled
 from .dataset import page_files, read_pages, stats as dataset_stats
-from .model import DEFAULT_MODEL, Model, load_model, train as train_model
 from .page import LABELS, BoilerclfError, Page
 from .render import FORMATS
 from .sources import Source, find_sources
 from .segment import read_page
+
+if TYPE_CHECKING:  # the model module imports scikit-learn (~1.5 s): only the commands that use it pay
+    from .model import Model
 
 app = typer.Typer(help="Clean scraped web pages: label each text block as content, promo, subscription or "
                   "navigation, with a classifier you can retrain on your own labelled pages.",
@@ -53,6 +55,8 @@ def guard(fn: Callable[..., T], *args, **kwargs) -> T:
 
 
 def _model(path: Optional[Path]) -> Model:
+    from .model import load_model
+
     return guard(load_model, path)
 
 
@@ -127,6 +131,8 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
     with _progress() as progress:
         task = progress.add_task("reading", total=len(files))
         pages = guard(read_pages, data, progress=lambda _: progress.advance(task))
+    from .model import train as train_model
+
     model = guard(train_model, pages, cv_folds=folds, n_jobs=jobs, text_views=text_views)
     info = model.meta["data"]
     err.print(f"{info['pages']} pages from {info['sites']} sites; labelled blocks per label "
@@ -235,7 +241,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
                               max_bytes=max_bytes, timeout=timeout)
     found = guard(find_sources, inputs)
     guard(batch.check_collisions, found, settings)
-    _model(model)  # fail fast on a bad model, before any worker starts
+    clf = _model(model)  # fail fast on a bad model, before any worker starts
     if not found:
         fail("no inputs found in " + ", ".join(inputs))
     try:
@@ -253,7 +259,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
     with _progress(TextColumn("{task.fields[rate]}")) as progress:
         task = progress.add_task("cleaning", total=len(todo), rate="")
         for result in batch.run(todo, settings, n_jobs=min(n_jobs, max(len(todo), 1)), backend=backend,
-                                scheduler=scheduler):
+                                scheduler=scheduler, model=clf):
             pages += result.pages
             skipped += result.skipped
             for label, count in result.labels.items():
@@ -313,7 +319,7 @@ def info(model: Optional[Path] = typer.Argument(None, help="A model file (defaul
     Reads only the model's metadata, so it also works on a model that this installation
     cannot load, and says why it cannot.
     """
-    from .model import _check_compatible, read_meta
+    from .model import DEFAULT_MODEL, _check_compatible, read_meta
 
     path = model or DEFAULT_MODEL
     meta = guard(read_meta, path)
