@@ -395,7 +395,7 @@ def relabel(page: Path = typer.Argument(..., help="The labelled .html page to ed
             ) -> None:
     """Correct labels of blocks by index, writing `data-label` on the elements that own them.
 
-    Blocks that share an element (text split by <br>) take the label together.
+    Blocks that share an element (text split by `<br>`) take the label together.
     """
     if labelled.is_text_path(page):
         fail("relabel edits HTML pages; edit a label<TAB>text page in a text editor")
