@@ -50,8 +50,12 @@ def stages(model, data):
 def main(n=200):
     import trafilatura
 
+    start = time.perf_counter()
+    import skops.io  # noqa: F401  (what load_model imports: scikit-learn and skops, once per process)
+
     from boilerclf import load_model
 
+    import_s = time.perf_counter() - start
     start = time.perf_counter()
     model = load_model()
     load_s = time.perf_counter() - start
@@ -62,7 +66,7 @@ def main(n=200):
         "boilerclf clean": per_page(model.clean, data),
         "trafilatura.extract": per_page(trafilatura.extract, data),
     }
-    print(f"{len(data)} pages; model load {load_s:.2f} s")
+    print(f"{len(data)} pages; importing scikit-learn and skops {import_s:.2f} s, then model load {load_s:.2f} s")
     for name, ms in rows.items():
         print(f"{name:22s} {ms:7.2f} ms/page")
     print("boilerclf stages (CPU ms/page): " + ", ".join(f"{k} {v:.2f}" for k, v in stages(model, data).items()))
