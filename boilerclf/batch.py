@@ -178,6 +178,25 @@ def pending(sources: Sequence[Source], settings: Settings, overwrite: bool) -> l
     return [s for s in sources if overwrite or not s.output(settings.outdir, SUFFIX[settings.fmt]).exists()]
 
 
+_starting: list[threading.Thread] = []
+
+
+def _import_model() -> None:
+    from . import model  # noqa: F401  (scikit-learn: most of a worker's start-up)
+
+
+def start_workers(n_jobs: int) -> None:
+    """Start `n_jobs` local workers in the background, so that their start-up (~1.5 s each,
+    mostly importing scikit-learn) overlaps with this process loading the model; `run` then
+    finds them ready (joblib reuses its worker processes between calls)."""
+    from joblib import Parallel, delayed
+
+    thread = threading.Thread(target=lambda: Parallel(n_jobs=n_jobs)(delayed(_import_model)() for _ in range(n_jobs)),
+                              daemon=True)
+    thread.start()
+    _starting.append(thread)
+
+
 def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backend: Optional[str] = None,
         scheduler: Optional[str] = None, model: Optional[Model] = None) -> Iterator[Result]:
     """Process sources in parallel and yield each result as soon as it is ready.
@@ -210,6 +229,8 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
         copy = Path(private.name) / "model.joblib"
         joblib.dump(model, copy)
         settings = replace(settings, model_copy=str(copy))
+    while _starting:
+        _starting.pop().join()
     try:
         with parallel_config(backend=backend or "loky", n_jobs=n_jobs if backend is None else -1):
             for done in Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(

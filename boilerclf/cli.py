@@ -241,7 +241,10 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
                               max_bytes=max_bytes, timeout=timeout)
     found = guard(find_sources, inputs)
     guard(batch.check_collisions, found, settings)
-    clf = _model(model)  # fail fast on a bad model, before any worker starts
+    n_jobs = jobs or os.cpu_count() or 1
+    if n_jobs > 1 and backend is None and len(found) > 1:
+        batch.start_workers(min(n_jobs, len(found)))
+    clf = _model(model)  # fail fast on a bad model
     if not found:
         fail("no inputs found in " + ", ".join(inputs))
     try:
@@ -251,7 +254,6 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
     except OSError as e:
         fail(f"cannot write to the output folder {outdir}: {e.strerror or e}")
     todo = batch.pending(found, settings, overwrite)
-    n_jobs = jobs or os.cpu_count() or 1
     pages = skipped = 0
     failures: list[dict] = []
     labels: dict[str, int] = {}
