@@ -104,3 +104,30 @@ def test_dask_backend_on_a_local_cluster(tmp_path):
     assert result.exit_code == 0, result.output
     local = {p.name: p.read_text() for p in (tmp_path / "local").iterdir()}
     assert local == {p.name: p.read_text() for p in (tmp_path / "dask").iterdir()} and len(local) == 3
+
+
+def test_pages_labelled_together_fail_alone(tmp_path):
+    """Pages of a task go through the model in one call; when that call fails, only the page
+    that made it fail is reported, and the others are labelled as they would be alone."""
+    from boilerclf import batch, load_model
+    from boilerclf.page import InputError
+    from boilerclf.segment import read_page
+
+    real = load_model()
+
+    class FailsOnSecondPage:
+        def predict_pages(self, pages):
+            if any(p.source == str(NEWS[1]) for p in pages):
+                raise InputError("this page cannot be labelled")
+            return real.predict_pages(pages)
+
+    settings = batch.Settings(outdir=tmp_path, model_path="fails-on-second-page")
+    batch._MODELS["fails-on-second-page"] = FailsOnSecondPage()
+    try:
+        pages = [read_page(p) for p in NEWS[:3]]
+        assert batch.label(pages, settings) == [None, "this page cannot be labelled", None]
+    finally:
+        del batch._MODELS["fails-on-second-page"]
+    alone = real.predict_pages([read_page(NEWS[2])])[0]
+    assert [b.label for b in pages[2].blocks] == [b.label for b in alone.blocks]
+    assert all(b.label is None for b in pages[1].blocks)
