@@ -209,7 +209,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
                                   "with the kept text, the text of each other label, and every block's label and "
                                   "probabilities."),
           model: Optional[Path] = MODEL_OPTION,
-          jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: all cores). Each loads the model "
+          jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: all cores). Each gets the model "
                                    "once; results stream back, so memory stays flat."),
           backend: Optional[str] = typer.Option(None, help="`dask` to run on a Dask cluster through joblib's Dask "
                                                 "backend (needs `pip install boilerclf[dask]`)."),
