@@ -103,8 +103,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-#: what a bad page can raise: recorded as its failure, and the other pages go on
-PAGE_ERRORS = (BoilerclfError, RecursionError, MemoryError)
+#: anything one page raises fails that page alone, and the run goes on: the library's own errors
+#: carry a one-line reason, anything else (a bug, recursion, memory) is reported with its type
+PAGE_ERRORS = (Exception,)
 
 
 def read(data: bytes | str, settings: Settings, *, text: bool = False, source: str = "",
@@ -173,7 +174,7 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
         try:
             data = read_bytes(source.path, settings.max_bytes)
             pages.append((result, source, read(data, settings, text=is_text_path(source.path), source=str(source.path))))
-        except (*PAGE_ERRORS, OSError) as e:
+        except PAGE_ERRORS as e:
             result.fail(_reason(e))
     for (result, source, page), reason in zip(pages, label([page for _, _, page in pages], settings)):
         if reason is not None:
@@ -181,7 +182,7 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
             continue
         try:
             write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]), render(page, settings.fmt, settings.keep))
-        except OSError as e:
+        except PAGE_ERRORS as e:
             result.fail(_reason(e))
             continue
         result.pages += 1
@@ -219,7 +220,7 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
                     flush(group)
         flush(group)
         write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]), "".join(lines))
-    except (*PAGE_ERRORS, OSError) as e:
+    except PAGE_ERRORS as e:
         result.fail(_reason(e))
 
 

@@ -74,10 +74,19 @@ def sniff_binary(data: bytes) -> None:
         raise InputError("binary data, not a page (too many control bytes)")
 
 
+#: characters XML forbids (C0 controls, surrogates, U+FFFE/U+FFFF): no page shows them, and lxml
+#: parses them into the DOM but refuses them when rendering moves text, so they go at decoding
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _strip(match: re.Match) -> str:
+    return " " if match.group() in "\x0b\x0c" else ""  # vertical tab and form feed separate words
+
+
 def decode(data: bytes | str) -> str:
-    """Decode page bytes to text, without NUL bytes; never fails on any byte string (see
-    `sniff_binary` for refusals)."""
-    return (data if isinstance(data, str) else _decode_bytes(data)).replace("\x00", "")
+    """Decode page bytes to text, without the characters XML forbids; never fails on any byte
+    string (see `sniff_binary` for refusals)."""
+    return _NOT_XML.sub(_strip, data if isinstance(data, str) else _decode_bytes(data))
 
 
 def _decode_bytes(data: bytes) -> str:

@@ -7,8 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import boilerclf
+from boilerclf.load import decode
 from boilerclf.page import BoilerclfError
-from boilerclf.segment import SKIP_TAGS, segment
+from boilerclf.render import render
+from boilerclf.segment import SKIP_TAGS, is_hidden, segment
 
 TAGS = ["p", "div", "span", "a", "li", "ul", "h1", "td", "table", "br", "b", "nav", "script", "style", "input",
         "form", "section", "template"]
@@ -47,20 +49,29 @@ def test_arbitrary_bytes_raise_only_documented_errors(data):
         pass
 
 
+MODEL = []
+
+
+def model():
+    if not MODEL:
+        MODEL.append(boilerclf.load_model())
+    return MODEL[0]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(html_pages())
-def test_classify_returns_blocks_whose_text_is_in_the_page(html):
-    model = boilerclf.load_model()
+def test_classify_returns_blocks_whose_text_is_in_the_page_and_renders(html):
     try:
-        blocks = model.classify(html)
+        page = model().predict_pages([segment(html)])[0]
     except BoilerclfError:
         return
-    html = html.replace("\x00", "")  # the loader drops NUL bytes before parsing
-    tree = lxml.html.document_fromstring(html) if html.strip() else None
-    for skipped in list(tree.iter(*SKIP_TAGS)) if tree is not None else ():
-        skipped.drop_tree()  # script, style, select… text is never a block; their tails are
+    for keep in (("content",), ()):  # dropping elements moves their tails: must never fail
+        assert isinstance(render(page, "html", keep), str)
+    tree = lxml.html.document_fromstring(decode(html)) if decode(html).strip() else None
+    for gone in [el for el in tree.iter() if el.tag in SKIP_TAGS or is_hidden(el)] if tree is not None else ():
+        gone.drop_tree()  # script, style, hidden… text is never a block; their tails are
     visible = _squash(tree.text_content()) if tree is not None else ""
     attributes = "".join(v for el in tree.iter() if isinstance(el.tag, str) for v in el.attrib.values()) if tree is not None else ""
-    for block in blocks:
+    for block in page.blocks:
         assert block.label in boilerclf.LABELS
         assert _squash(block.text) in visible or _squash(block.text) in _squash(attributes)
