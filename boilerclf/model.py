@@ -177,13 +177,15 @@ class Model:
         save_model(self, path)
 
 
-def _classify_detached(model: Model, pages: list, text: bool) -> list[list[Block]]:
+def _classify_detached(model: Model, pages: list, text: bool, per_call: int = 16) -> list[list[Block]]:
+    """Label pages `per_call` at a time (the features and trees cost per call, not per page) and
+    detach their blocks from the DOM, which cannot travel back from a worker."""
     result = []
-    for html in pages:
-        blocks = model.classify(html, text=text)
-        for block in blocks:
-            block.element = block.page = None
-        result.append(blocks)
+    for i in range(0, len(pages), per_call):
+        for page in model.predict_pages([segment(html, text=text) for html in pages[i:i + per_call]]):
+            for block in page.blocks:
+                block.element = block.page = None
+            result.append(page.blocks)
     return result
 
 
