@@ -13,6 +13,7 @@ import os
 import signal
 import tempfile
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +33,7 @@ ERRORS_FILE = "boilerclf-errors.jsonl"
 DEFAULT_MAX_BYTES = 20_000_000
 DEFAULT_TIMEOUT = 30.0
 CHUNK = 16  # sources per parallel task, and pages per model call, at most
+BATCH_BYTES = 2_000_000  # input bytes labelled in one model call, about: their DOMs are held together
 
 
 class PageTimeout(InputError):
@@ -63,7 +65,14 @@ class Result:
     labels: Counter = field(default_factory=Counter)
 
     def fail(self, reason: str, record: Optional[str] = None) -> None:
-        self.failures.append({"source": self.source, "record": record, "reason": reason})
+        self.failures.append({"source": _writable(self.source), "record": record and _writable(record),
+                              "reason": _writable(reason)})
+
+
+def _writable(text: str) -> str:
+    """Text that can be written as UTF-8: lone surrogates (from a record's URL, or from a file
+    name that is not UTF-8) become `\\udcXX` escapes rather than failing the errors file."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _MODELS: dict = {}
@@ -121,30 +130,61 @@ def _reason(error: Exception) -> str:
     return str(error) if isinstance(error, BoilerclfError) else f"{type(error).__name__}: {error}"
 
 
-def label(pages: list[Page], settings: Settings) -> list[Optional[str]]:
+def label(pages: list[Page], settings: Settings, budgets: Sequence[float]) -> list[Optional[str]]:
     """Label the pages in one model call, or page by page if that fails, so that a bad page
-    fails alone; the failure reason of each page (None: labelled).
+    fails alone; the failure reason of each page (None: labelled). `budgets`: the seconds each
+    page has left of its time limit (0: no limit).
 
     One call for many pages because the feature arrays and the context stage's 160 trees
     cost per call: a call per page took ~3 of its ~20 ms.
     """
     model = _model(settings)
     if len(pages) > 1:
-        try:
-            with time_limit(settings.timeout * len(pages)):
+        try:  # within the smallest budget: a slow page then fails alone below, not in company
+            with time_limit(min(budgets)):
                 model.predict_pages(pages)
             return [None] * len(pages)
         except PAGE_ERRORS:
             pass
     reasons: list[Optional[str]] = []
-    for page in pages:
+    for page, budget in zip(pages, budgets):
         try:
-            with time_limit(settings.timeout):
+            with time_limit(budget):
                 model.predict_pages([page])
             reasons.append(None)
         except PAGE_ERRORS as e:
             reasons.append(_reason(e))
     return reasons
+
+
+class _Batch:
+    """Pages read and waiting to be labelled in one call: at most `CHUNK` pages and about
+    `BATCH_BYTES` of input, since their DOMs are held together (a 20 MB page is labelled alone).
+    `done(owner, page, reason)` gets each page once labelled, or its failure reason."""
+
+    def __init__(self, settings: Settings, done: Callable[[object, Optional[Page], Optional[str]], None]):
+        self.settings, self.done = settings, done
+        self.items: list[tuple[object, Page, float]] = []
+        self.size = 0
+
+    def add(self, owner: object, data: bytes | str, **where) -> None:
+        if self.items and (len(self.items) >= CHUNK or self.size + len(data) > BATCH_BYTES):
+            self.flush()
+        start = time.monotonic()
+        try:
+            page = read(data, self.settings, **where)
+        except PAGE_ERRORS as e:
+            self.done(owner, None, _reason(e))
+            return
+        limit = self.settings.timeout  # reading and labelling share one page's limit
+        self.items.append((owner, page, max(limit - (time.monotonic() - start), 1e-3) if limit else 0.0))
+        self.size += len(data)
+
+    def flush(self) -> None:
+        items, self.items, self.size = self.items, [], 0
+        if items:
+            for (owner, page, _), reason in zip(items, label([i[1] for i in items], self.settings, [i[2] for i in items])):
+                self.done(owner, page, reason)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -162,49 +202,57 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
     """Clean sources into their outputs; never raises for bad input, records it instead.
 
-    Page files are read first, labelled together (`label`), then written; an archive's
-    records go through the same steps `CHUNK` at a time.
+    Pages are read, labelled a batch at a time (`_Batch`), then written; an archive's records
+    go through the same steps and into one output.
     """
     results = [Result(str(source.path)) for source in sources]
-    pages: list[tuple[Result, Source, Page]] = []
+
+    def write(owner, page: Optional[Page], reason: Optional[str]) -> None:
+        result, source = owner
+        if page is not None and reason is None:
+            try:
+                write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]),
+                             render(page, settings.fmt, settings.keep))
+                result.pages += 1
+                result.labels.update(b.label for b in page.blocks)
+                return
+            except PAGE_ERRORS as e:
+                reason = _reason(e)
+        result.fail(reason or "not labelled")
+
+    batch = _Batch(settings, write)
     for source, result in zip(sources, results):
         if source.kind != "page":
             _process_archive(source, settings, result)
             continue
         try:
             data = read_bytes(source.path, settings.max_bytes)
-            pages.append((result, source, read(data, settings, text=is_text_path(source.path), source=str(source.path))))
-        except PAGE_ERRORS as e:
-            result.fail(_reason(e))
-    for (result, source, page), reason in zip(pages, label([page for _, _, page in pages], settings)):
-        if reason is not None:
-            result.fail(reason)
-            continue
-        try:
-            write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]), render(page, settings.fmt, settings.keep))
         except PAGE_ERRORS as e:
             result.fail(_reason(e))
             continue
-        result.pages += 1
-        result.labels.update(b.label for b in page.blocks)
+        batch.add((result, source), data, text=is_text_path(source.path), source=str(source.path))
+    batch.flush()
     return results
 
 
 def _process_archive(source: Source, settings: Settings, result: Result) -> None:
-    """A WARC or JSONL archive into one JSONL output, a line per labelled record."""
-    lines: list[str] = []
+    """A WARC or JSONL archive into one JSONL output, a line per labelled record; a record that
+    fails is reported and left out, and the pages count once the output is written."""
+    lines: list[bytes] = []
+    labels: Counter = Counter()
 
-    def flush(group: list[tuple[str, Page]]) -> None:
-        for (key, page), reason in zip(group, label([page for _, page in group], settings)):
-            if reason is not None:
-                result.fail(reason, key)
-                continue
-            lines.append(json.dumps({"record": key, **page_record(page, settings.keep)}, ensure_ascii=False) + "\n")
-            result.pages += 1
-            result.labels.update(b.label for b in page.blocks)
-        group.clear()
+    def keep(key, page: Optional[Page], reason: Optional[str]) -> None:
+        if page is not None and reason is None:
+            try:  # encoded here, so that a record with unencodable text fails alone
+                lines.append((json.dumps({"record": key, **page_record(page, settings.keep)}, ensure_ascii=False)
+                              + "\n").encode())
+                labels.update(b.label for b in page.blocks)
+                return
+            except PAGE_ERRORS as e:
+                reason = _reason(e)
+        result.fail(reason or "not labelled", key)
 
-    group: list[tuple[str, Page]] = []
+    batch = _Batch(settings, keep)
     try:
         for record in records(source):
             if record.skipped:
@@ -212,16 +260,14 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
             elif record.error or record.html is None:
                 result.fail(record.error or "no HTML", record.key)
             else:
-                try:
-                    group.append((record.key, read(record.html, settings, source=str(source.path), url=record.url)))
-                except PAGE_ERRORS as e:
-                    result.fail(_reason(e), record.key)
-                if len(group) >= CHUNK:
-                    flush(group)
-        flush(group)
-        write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]), "".join(lines))
+                batch.add(record.key, record.html, source=str(source.path), url=record.url)
+        batch.flush()
+        write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]), b"".join(lines))
     except PAGE_ERRORS as e:
         result.fail(_reason(e))
+        return
+    result.pages += len(lines)
+    result.labels.update(labels)
 
 
 def check_collisions(sources: Sequence[Source], settings: Settings) -> None:

@@ -241,9 +241,10 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
                               max_bytes=max_bytes, timeout=timeout)
     found = guard(find_sources, inputs)
     guard(batch.check_collisions, found, settings)
-    n_jobs = jobs or os.cpu_count() or 1
-    if n_jobs > 1 and backend is None and len(found) > 1:
-        batch.start_workers(min(n_jobs, len(found)))
+    todo = batch.pending(found, settings, overwrite)
+    n_jobs = min(jobs or os.cpu_count() or 1, max(len(todo), 1))
+    if n_jobs > 1 and backend is None:
+        batch.start_workers(n_jobs)
     clf = _model(model)  # fail fast on a bad model
     if not found:
         fail("no inputs found in " + ", ".join(inputs))
@@ -253,14 +254,13 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
             pass
     except OSError as e:
         fail(f"cannot write to the output folder {outdir}: {e.strerror or e}")
-    todo = batch.pending(found, settings, overwrite)
     pages = skipped = 0
     failures: list[dict] = []
     labels: dict[str, int] = {}
     start = time.monotonic()
     with _progress(TextColumn("{task.fields[rate]}")) as progress:
         task = progress.add_task("cleaning", total=len(todo), rate="")
-        for result in batch.run(todo, settings, n_jobs=min(n_jobs, max(len(todo), 1)), backend=backend,
+        for result in batch.run(todo, settings, n_jobs=n_jobs, backend=backend,
                                 scheduler=scheduler, model=clf):
             pages += result.pages
             skipped += result.skipped

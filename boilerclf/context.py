@@ -51,7 +51,9 @@ REGIONS = (3, 10)
 def _directional_mean(probas: np.ndarray, page_ids: np.ndarray, span: int, direction: int) -> np.ndarray:
     """Mean probabilities of the `span` blocks before (direction -1) or after (+1) each block, same page."""
     n = len(probas)
-    cumulative = np.vstack([np.zeros((1, probas.shape[1])), np.cumsum(probas, axis=0)])
+    # float64: the first stage gives float32, whose running sum over many pages would make a
+    # page's means depend on the pages labelled with it
+    cumulative = np.vstack([np.zeros((1, probas.shape[1])), np.cumsum(probas, axis=0, dtype=np.float64)])
     index = np.arange(n)
     starts = np.searchsorted(page_ids, page_ids, side="left") if _sorted(page_ids) else None
     if starts is None:

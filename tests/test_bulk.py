@@ -125,9 +125,26 @@ def test_pages_labelled_together_fail_alone(tmp_path):
     batch._MODELS["fails-on-second-page"] = FailsOnSecondPage()
     try:
         pages = [read_page(p) for p in NEWS[:3]]
-        assert batch.label(pages, settings) == [None, "this page cannot be labelled", None]
+        assert batch.label(pages, settings, [30.0] * 3) == [None, "this page cannot be labelled", None]
     finally:
         del batch._MODELS["fails-on-second-page"]
     alone = real.predict_pages([read_page(NEWS[2])])[0]
     assert [b.label for b in pages[2].blocks] == [b.label for b in alone.blocks]
     assert all(b.label is None for b in pages[1].blocks)
+
+
+def test_a_bad_record_fails_alone_inside_an_archive(tmp_path):
+    """A record whose URL cannot be written as UTF-8 is reported; the archive's other records are
+    written and counted."""
+    pages = [gzip.decompress(p.read_bytes()).decode("utf-8", "replace") for p in NEWS[:3]]
+    urls = ["https://example.org/a", "https://example.org/\ud800bad", "https://example.org/c"]
+    archive = tmp_path / "crawl.jsonl"
+    archive.write_text("".join(json.dumps({"url": u, "html": h}) + "\n" for u, h in zip(urls, pages)))
+    result = invoke("clean", archive, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in (tmp_path / "out" / "crawl.jsonl").read_text().splitlines()]
+    assert [line["url"] for line in lines] == [urls[0], urls[2]]
+    assert "cleaned 2 pages" in " ".join(result.output.split())
+    errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
+    assert len(errors) == 1 and errors[0]["record"] == "https://example.org/\\ud800bad"
+    assert "surrogate" in errors[0]["reason"]

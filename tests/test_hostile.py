@@ -126,6 +126,21 @@ def test_page_time_limit_reports_a_slow_page(tmp_path):
     assert "per-page limit" in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text()
 
 
+def test_page_time_limit_holds_for_a_slow_page_among_quick_ones(tmp_path):
+    """Pages are labelled several per model call, but reading and labelling one page share that
+    page's limit, and a slow page does not borrow the time of the pages labelled with it."""
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "slow.html").write_text(page(ARTICLE * 20_000))  # ~6 MB: seconds to parse and label
+    for good in GOOD:
+        shutil.copy(good, src / good.name)
+    result = CliRunner().invoke(app, ["clean", str(src), "-o", str(tmp_path / "out"), "-j", "1", "--timeout", "1"])
+    assert result.exit_code == 1
+    errors = (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()
+    assert len(errors) == 1 and "slow.html" in errors[0] and "per-page limit" in errors[0]
+    assert {p.name for p in (tmp_path / "out").glob("*.txt")} == {g.name.replace(".html.gz", ".txt") for g in GOOD}
+
+
 def test_an_output_folder_that_cannot_be_written_is_a_clear_usage_error(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     result = CliRunner().invoke(app, ["clean", str(AL_MONITOR), "-o", str(tmp_path / "file" / "out")])
