@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
 from .load import is_text_path, read_bytes
 from .page import BoilerclfError, InputError, Page
@@ -160,21 +160,22 @@ def label(pages: list[Page], settings: Settings, budgets: Sequence[float]) -> li
 class _Batch:
     """Pages read and waiting to be labelled in one call: at most `CHUNK` pages and about
     `BATCH_BYTES` of input, since their DOMs are held together (a 20 MB page is labelled alone).
-    `done(owner, page, reason)` gets each page once labelled, or its failure reason."""
+    `emit(owner, page)` gets each labelled page; `fail(owner, reason)` each page that failed,
+    in reading, labelling or `emit`."""
 
-    def __init__(self, settings: Settings, done: Callable[[object, Optional[Page], Optional[str]], None]):
-        self.settings, self.done = settings, done
-        self.items: list[tuple[object, Page, float]] = []
+    def __init__(self, settings: Settings, emit: Callable[[Any, Page], None], fail: Callable[[Any, str], None]):
+        self.settings, self.emit, self.fail = settings, emit, fail
+        self.items: list[tuple[Any, Page, float]] = []
         self.size = 0
 
-    def add(self, owner: object, data: bytes | str, **where) -> None:
+    def add(self, owner: Any, data: bytes | str, **where) -> None:
         if self.items and (len(self.items) >= CHUNK or self.size + len(data) > BATCH_BYTES):
             self.flush()
         start = time.monotonic()
         try:
             page = read(data, self.settings, **where)
         except PAGE_ERRORS as e:
-            self.done(owner, None, _reason(e))
+            self.fail(owner, _reason(e))
             return
         limit = self.settings.timeout  # reading and labelling share one page's limit
         self.items.append((owner, page, max(limit - (time.monotonic() - start), 1e-3) if limit else 0.0))
@@ -182,9 +183,16 @@ class _Batch:
 
     def flush(self) -> None:
         items, self.items, self.size = self.items, [], 0
-        if items:
-            for (owner, page, _), reason in zip(items, label([i[1] for i in items], self.settings, [i[2] for i in items])):
-                self.done(owner, page, reason)
+        if not items:
+            return
+        for (owner, page, _), reason in zip(items, label([i[1] for i in items], self.settings, [i[2] for i in items])):
+            if reason is None:
+                try:
+                    self.emit(owner, page)
+                    continue
+                except PAGE_ERRORS as e:
+                    reason = _reason(e)
+            self.fail(owner, reason)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -207,20 +215,13 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
     """
     results = [Result(str(source.path)) for source in sources]
 
-    def write(owner, page: Optional[Page], reason: Optional[str]) -> None:
+    def write(owner: tuple[Result, Source], page: Page) -> None:
         result, source = owner
-        if page is not None and reason is None:
-            try:
-                write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]),
-                             render(page, settings.fmt, settings.keep))
-                result.pages += 1
-                result.labels.update(b.label for b in page.blocks)
-                return
-            except PAGE_ERRORS as e:
-                reason = _reason(e)
-        result.fail(reason or "not labelled")
+        write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]), render(page, settings.fmt, settings.keep))
+        result.pages += 1
+        result.labels.update(b.label for b in page.blocks)
 
-    batch = _Batch(settings, write)
+    batch = _Batch(settings, write, lambda owner, reason: owner[0].fail(reason))
     for source, result in zip(sources, results):
         if source.kind != "page":
             _process_archive(source, settings, result)
@@ -241,18 +242,13 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
     lines: list[bytes] = []
     labels: Counter = Counter()
 
-    def keep(key, page: Optional[Page], reason: Optional[str]) -> None:
-        if page is not None and reason is None:
-            try:  # encoded here, so that a record with unencodable text fails alone
-                lines.append((json.dumps({"record": key, **page_record(page, settings.keep)}, ensure_ascii=False)
-                              + "\n").encode())
-                labels.update(b.label for b in page.blocks)
-                return
-            except PAGE_ERRORS as e:
-                reason = _reason(e)
-        result.fail(reason or "not labelled", key)
+    def keep(key: str, page: Page) -> None:
+        # encoded here, so that a record with unencodable text fails alone
+        lines.append((json.dumps({"record": key, **page_record(page, settings.keep)}, ensure_ascii=False)
+                      + "\n").encode())
+        labels.update(b.label for b in page.blocks)
 
-    batch = _Batch(settings, keep)
+    batch = _Batch(settings, keep, lambda key, reason: result.fail(reason, key))
     try:
         for record in records(source):
             if record.skipped:
