@@ -328,7 +328,9 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
     if model is not None and backend is None:
         import joblib
 
-        private = tempfile.TemporaryDirectory(prefix="boilerclf-")  # mode 0700: no one else can swap the copy
+        remove_stale_copies()
+        # mode 0700: no one else can swap the copy; the pid in the name lets a later run remove it
+        private = tempfile.TemporaryDirectory(prefix=f"{COPY_PREFIX}{os.getpid()}-")
         copy = Path(private.name) / "model.joblib"
         joblib.dump(model, copy)
         settings = replace(settings, model_copy=str(copy))
@@ -344,6 +346,28 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
             client.close()
         if private is not None:
             private.cleanup()
+
+
+COPY_PREFIX = "boilerclf-"
+
+
+def remove_stale_copies() -> None:
+    """Delete the model copies that runs killed outright (SIGKILL, the OOM killer) left in the temp
+    folder: ours (same owner) whose process is gone. A live run's copy, or anyone else's, stays."""
+    import shutil
+
+    if os.name != "posix":  # elsewhere os.kill(pid, 0) would not just probe the process
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{COPY_PREFIX}*-*"):
+        try:
+            pid = int(folder.name[len(COPY_PREFIX):].split("-", 1)[0])
+            if folder.stat().st_uid != os.getuid() or pid == os.getpid():
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, OSError):  # not one of ours, or a live process we may not signal
+            continue
 
 
 def attempt(work: Callable[[T], object], item: T) -> tuple[Optional[object], Optional[str]]:

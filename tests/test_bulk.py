@@ -2,6 +2,7 @@
 import gzip
 import io
 import json
+import os
 import shutil
 
 import pytest
@@ -148,3 +149,28 @@ def test_a_bad_record_fails_alone_inside_an_archive(tmp_path):
     errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
     assert len(errors) == 1 and errors[0]["record"] == "https://example.org/\\ud800bad"
     assert "surrogate" in errors[0]["reason"]
+
+
+def test_model_copies_of_killed_runs_are_removed(tmp_path, monkeypatch):
+    """`--jobs 2` gives its workers a copy of the model in the temp folder; a run killed outright
+    cannot delete it, so the next run removes the copies whose process is gone, and no other."""
+    import subprocess
+    import sys
+    import tempfile
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale, live, other = (temp / f"boilerclf-{dead.pid}-x1", temp / f"boilerclf-{os.getppid()}-x2", temp / "boilerclf-x3")
+    for folder in (stale, live, other):
+        folder.mkdir()
+        (folder / "model.joblib").write_bytes(b"model")
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:2]:
+        shutil.copy(page, src / page.name)
+    assert invoke("clean", src, "-o", tmp_path / "out", "-j", "2").exit_code == 0
+    assert not stale.exists() and live.exists() and other.exists()
+    assert sorted(p.name for p in temp.iterdir()) == sorted([live.name, other.name])  # its own copy is gone too
