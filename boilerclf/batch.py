@@ -371,11 +371,11 @@ def remove_stale_copies() -> None:
 
 
 def attempt(work: Callable[[T], object], item: T) -> tuple[Optional[object], Optional[str]]:
-    """Run `work(item)`; the library's own errors (and OS errors) become a one-line reason."""
+    """Run `work(item)`; whatever it raises fails that item alone, with a one-line reason, as in bulk cleaning."""
     try:
         return work(item), None
-    except (BoilerclfError, OSError) as e:
-        return None, str(e)
+    except PAGE_ERRORS as e:
+        return None, _reason(e)
 
 
 def write_errors(outdir: Path, failures: Iterable[dict]) -> Optional[Path]:

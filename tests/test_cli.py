@@ -55,6 +55,28 @@ def test_predict_prints_one_json_line_per_block(small_model_path):
     assert set(first["proba"]) == set(LABELS)
 
 
+def test_predict_and_label_go_on_after_a_page_that_breaks(tmp_path, small_model_path, monkeypatch):
+    """An unexpected error on one page (a bug, a parser's exception) fails that page alone, as in `clean`."""
+    import boilerclf.cli as cli
+
+    broken = tmp_path / "broken.html"
+    broken.write_text("<p>any page</p>")
+    read = cli.read_page
+
+    def read_page(path, *args, **kwargs):
+        if path == broken:
+            raise ValueError("All strings must be XML compatible")
+        return read(path, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "read_page", read_page)
+    result = invoke("predict", broken, AL_MONITOR, "--model", small_model_path)
+    assert result.exit_code == 1
+    assert "broken.html: ValueError: All strings must be XML compatible" in " ".join(result.stderr.split())
+    assert {json.loads(line)["page"] for line in result.stdout.splitlines()} == {str(AL_MONITOR)}
+    result = invoke("label", broken, AL_MONITOR, "-o", tmp_path / "out", "--model", small_model_path)
+    assert result.exit_code == 1 and (tmp_path / "out" / AL_MONITOR.name).exists()
+
+
 def test_clean_writes_every_format_mirrors_names_and_reports_bad_pages(tmp_path, small_model_path):
     inputs = tmp_path / "in"
     (inputs / "sub dir").mkdir(parents=True)
