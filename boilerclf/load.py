@@ -79,14 +79,15 @@ def sniff_binary(data: bytes) -> None:
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _strip(match: re.Match) -> str:
-    return " " if match.group() in "\x0b\x0c" else ""  # vertical tab and form feed separate words
-
-
 def decode(data: bytes | str) -> str:
     """Decode page bytes to text, without the characters XML forbids; never fails on any byte
     string (see `sniff_binary` for refusals)."""
-    return _NOT_XML.sub(_strip, data if isinstance(data, str) else _decode_bytes(data))
+    text = data if isinstance(data, str) else _decode_bytes(data)
+    if _NOT_XML.search(text) is None:  # nearly every page: one scan
+        return text
+    # vertical tab and form feed separate words; the others go (a sub without a callback: 20 MB of
+    # control characters in ~1.5 s rather than ~5)
+    return _NOT_XML.sub("", text.replace("\x0b", " ").replace("\x0c", " "))
 
 
 def _decode_bytes(data: bytes) -> str:
