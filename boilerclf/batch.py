@@ -23,13 +23,12 @@ from .load import is_text_path, read_bytes
 from .page import BoilerclfError, InputError, Page
 from .render import SUFFIX, page_record, render
 from .segment import segment
-from .sources import Source, records
+from .sources import ERRORS_FILE, Source, records
 
 if TYPE_CHECKING:
     from .model import Model
 
 T = TypeVar("T")
-ERRORS_FILE = "boilerclf-errors.jsonl"
 DEFAULT_MAX_BYTES = 20_000_000
 DEFAULT_TIMEOUT = 30.0
 CHUNK = 16  # sources per parallel task, and pages per model call, at most
@@ -94,14 +93,15 @@ def _model(settings: Settings):
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt a page that runs too long (SIGALRM: only in a process's main thread; no-op elsewhere)."""
+def time_limit(seconds: float, limit: Optional[float] = None) -> Iterator[None]:
+    """Interrupt a page that runs too long (SIGALRM: only in a process's main thread; no-op elsewhere).
+    `limit`: the page's whole limit, for the message, when `seconds` is what is left of it."""
     if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
 
     def expire(signum, frame):
-        raise PageTimeout(f"took longer than the {seconds:g} s per-page limit")
+        raise PageTimeout(f"took longer than the {limit or seconds:g} s per-page limit")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -141,7 +141,7 @@ def label(pages: list[Page], settings: Settings, budgets: Sequence[float]) -> li
     model = _model(settings)
     if len(pages) > 1:
         try:  # within the smallest budget: a slow page then fails alone below, not in company
-            with time_limit(min(budgets)):
+            with time_limit(min(budgets), settings.timeout):
                 model.predict_pages(pages)
             return [None] * len(pages)
         except PAGE_ERRORS:
@@ -149,7 +149,7 @@ def label(pages: list[Page], settings: Settings, budgets: Sequence[float]) -> li
     reasons: list[Optional[str]] = []
     for page, budget in zip(pages, budgets):
         try:
-            with time_limit(budget):
+            with time_limit(budget, settings.timeout):
                 model.predict_pages([page])
             reasons.append(None)
         except PAGE_ERRORS as e:
@@ -195,12 +195,29 @@ class _Batch:
             self.fail(owner, reason)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: new files get the mode `open` would give them (mkstemp's are private, 0600)
+NEW_FILE_MODE = 0o666 & ~_umask()
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write a whole file or nothing: a temporary file renamed over `path`, with the mode `path`
+    has, or a new file's usual mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        mode = NEW_FILE_MODE
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -266,19 +283,24 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
     result.labels.update(labels)
 
 
-def check_collisions(sources: Sequence[Source], settings: Settings) -> None:
-    """Two inputs mapping to one output (a.html and a.htm) would lose data: refuse before starting."""
+def check_outputs(sources: Sequence[Source], output_of: Callable[[Source], Path], outdir: Path) -> None:
+    """Refuse before starting what would lose data: an output that is its own input, two inputs
+    with one output (a.html and a.htm), an output that the errors file would overwrite."""
     seen: dict[Path, Path] = {}
     for source in sources:
-        out = source.output(settings.outdir, SUFFIX[settings.fmt])
+        out = output_of(source)
+        if out.resolve() == source.path.resolve():
+            raise InputError(f"{source.path} would be overwritten by its own output; choose another output folder")
         if out in seen:
-            raise InputError(f"{seen[out]} and {source.path} would both be written to {out}; clean them separately")
+            raise InputError(f"{seen[out]} and {source.path} would both be written to {out}; do them separately")
+        if out == outdir / ERRORS_FILE:
+            raise InputError(f"the output of {source.path} would be overwritten by the errors file {out}; rename it")
         seen[out] = source.path
 
 
-def pending(sources: Sequence[Source], settings: Settings, overwrite: bool) -> list[Source]:
+def pending(sources: Sequence[Source], output_of: Callable[[Source], Path], overwrite: bool) -> list[Source]:
     """The sources whose output does not exist yet (all of them with `overwrite`)."""
-    return [s for s in sources if overwrite or not s.output(settings.outdir, SUFFIX[settings.fmt]).exists()]
+    return [s for s in sources if overwrite or not output_of(s).exists()]
 
 
 _starting: list[threading.Thread] = []
@@ -378,11 +400,19 @@ def attempt(work: Callable[[T], object], item: T) -> tuple[Optional[object], Opt
         return None, _reason(e)
 
 
-def write_errors(outdir: Path, failures: Iterable[dict]) -> Optional[Path]:
+def write_errors(outdir: Path, failures: Iterable[dict], done: Sequence[Source] = ()) -> int:
+    """Write this run's failures to the errors file, keeping the earlier runs' failures of the
+    `done` sources (skipped as finished: an archive with an output may have records that failed);
+    how many failures the file now lists."""
     failures = list(failures)
     path = outdir / ERRORS_FILE
+    finished = {str(s.path) for s in done}
+    if finished and path.is_file():
+        with contextlib.suppress(ValueError):  # an errors file edited into something else: start afresh
+            earlier = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            failures = [f for f in earlier if isinstance(f, dict) and f.get("source") in finished] + failures
     if not failures:
         path.unlink(missing_ok=True)
-        return None
-    write_atomic(path, "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in failures))
-    return path
+    else:
+        write_atomic(path, "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in failures))
+    return len(failures)

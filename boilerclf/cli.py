@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, List, Optional, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -21,7 +22,7 @@ from . import batch
 from . import labels as labelled
 from .dataset import page_files, read_pages, stats as dataset_stats
 from .page import LABELS, BoilerclfError, Page
-from .render import FORMATS
+from .render import FORMATS, SUFFIX
 from .sources import Source, find_sources
 from .segment import read_page
 
@@ -41,7 +42,7 @@ INPUTS_HELP = "Page files or folders (walked recursively): .html, .htm, .html.gz
 
 
 def fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(2)
 
 
@@ -60,15 +61,27 @@ def _model(path: Optional[Path]) -> Model:
     return guard(load_model, path)
 
 
-def _pages(inputs: List[Path]) -> list[Source]:
+def _pages(inputs: List[Path], outdir: Optional[Path] = None) -> list[Source]:
     """Page files under the inputs (archives are for `clean`)."""
-    found = guard(find_sources, inputs)
+    found = guard(find_sources, inputs, outdir=outdir)
     archives = [str(s.path) for s in found if s.kind != "page"]
     if archives:
         fail(f"{archives[0]} is an archive: only `boilerclf clean` reads WARC and JSONL inputs")
     if not found:
         fail("no page files (.html, .htm, .html.gz, .txt) in " + ", ".join(map(str, inputs)))
     return found
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail now, not after hours of work, if outputs cannot be written into `folder`."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        fail(f"cannot write to the output folder {folder}: {e.strerror or e}")
 
 
 def _progress(*extra: TextColumn) -> Progress:
@@ -125,6 +138,9 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
     are counted. Scores come from cross-validation grouped by site (a site is never in both
     a training and a test fold) and are saved in the model.
     """
+    if output.is_dir():
+        fail(f"{output} is a folder: give the model file's path, e.g. {output / 'model.boilerclf'}")
+    _check_writable(output.parent)
     files = guard(lambda: list(page_files(data)))
     if not files:
         fail("no labelled pages (.html, .htm, .html.gz, .txt) in " + ", ".join(map(str, data)))
@@ -139,8 +155,12 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
               f"(HTML and text views): {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
     if model.meta["cv"]:
         _print_cv(model.meta["cv"])
+        if model.meta["cv"]["grouped_by"] != "site":
+            err.print(f"[yellow]warning:[/yellow] fewer sites than the {folds} folds, so the folds are grouped by page: "
+                      "pages of one site may sit on both sides, and these scores are optimistic. Give each page's site "
+                      "in pages.jsonl, or use fewer --folds.")
     model.save(output)
-    err.print(f"saved {output}")
+    err.print(escape(f"saved {output}"))
 
 
 @app.command()
@@ -148,7 +168,7 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
                                                "not trained on."),
              model: Optional[Path] = MODEL_OPTION,
              text_views: bool = typer.Option(False, help="Also score the text-only views of HTML pages."),
-             worst: int = typer.Option(10, help="How many of the worst pages to list."),
+             worst: int = typer.Option(10, min=0, help="How many of the worst pages to list."),
              as_json: bool = typer.Option(False, "--json", help="Print the scores as one JSON object."),
              ) -> None:
     """Score a model on labelled pages: per-label precision, recall, F1, support, the
@@ -161,7 +181,7 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
 
     clf = _model(model)
     pages = guard(read_pages, data)
-    result = run(clf, pages, text_views=text_views, worst=worst)
+    result = guard(run, clf, pages, text_views=text_views, worst=worst)
     if as_json:
         print(json.dumps(result, indent=1))
         return
@@ -170,7 +190,7 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
     for column in ("page", "blocks", "errors", "accuracy"):
         table.add_column(column, justify="left" if column == "page" else "right")
     for row in result["worst_pages"]:
-        table.add_row(row["page"], str(row["blocks"]), str(row["errors"]), f"{row['accuracy']:.3f}")
+        table.add_row(escape(row["page"]), str(row["blocks"]), str(row["errors"]), f"{row['accuracy']:.3f}")
     err.print(table)
 
 
@@ -187,7 +207,7 @@ def predict(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP), model: Op
         page, reason = batch.attempt(lambda s: clf.predict_pages([read_page(s.path)])[0], source)
         if not isinstance(page, Page):
             failed += 1
-            err.print(f"[red]failed:[/red] {source.path}: {reason}")
+            err.print(f"[red]failed:[/red] {escape(f'{source.path}: {reason}')}")
             continue
         for b in page.blocks:
             sys.stdout.write(json.dumps({"page": str(source.path), "index": b.index, "label": b.label,
@@ -203,13 +223,14 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
           outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the outputs; input names and subfolders "
                                       "are mirrored, with the format's suffix. WARC and JSONL inputs give one .jsonl "
                                       "per archive, a line per record keyed by record id or url."),
-          keep: List[str] = typer.Option(["content"], help="Labels whose blocks survive; repeat for several."),
+          keep: List[str] = typer.Option(["content"], help="Labels whose blocks survive (content, promo, subscription, navigation); "
+                                 "repeat for several."),
           fmt: str = typer.Option("text", "--format", "-f", help="text: kept blocks, one per line. html: the page "
                                   "with the other blocks' elements removed, structure kept. jsonl: one record per page "
                                   "with the kept text, the text of each other label, and every block's label and "
                                   "probabilities."),
           model: Optional[Path] = MODEL_OPTION,
-          jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: all cores). Each gets the model "
+          jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (0: all cores). Each gets the model "
                                    "once; results stream back, so memory stays flat."),
           backend: Optional[str] = typer.Option(None, help="`dask` to run on a Dask cluster through joblib's Dask "
                                                 "backend (needs `pip install boilerclf[dask]`)."),
@@ -217,9 +238,9 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
                                                   "tcp://10.0.0.5:8786 (default: a local cluster)."),
           overwrite: bool = typer.Option(False, help="Redo inputs whose output exists (default: skip them, so "
                                          "rerunning an interrupted command resumes it)."),
-          max_bytes: int = typer.Option(batch.DEFAULT_MAX_BYTES, help="Per-page size limit in bytes (0: none); a "
+          max_bytes: int = typer.Option(batch.DEFAULT_MAX_BYTES, min=0, help="Per-page size limit in bytes (0: none); a "
                                         "larger page is reported as failed."),
-          timeout: float = typer.Option(batch.DEFAULT_TIMEOUT, help="Per-page time limit in seconds (0: none); a "
+          timeout: float = typer.Option(batch.DEFAULT_TIMEOUT, min=0, help="Per-page time limit in seconds (0: none); a "
                                         "slower page is reported as failed."),
           ) -> None:
     """Write a cleaned copy of every page, keeping only the blocks with the chosen labels.
@@ -230,7 +251,6 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
     page failed, 2 for a usage error.
     """
     import os
-    import tempfile
     import time
 
     if fmt not in FORMATS:
@@ -239,21 +259,20 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         fail(f"unknown --backend {backend!r}: the only one is dask")
     settings = batch.Settings(outdir=outdir, fmt=fmt, keep=_keep(keep), model_path=str(model) if model else None,
                               max_bytes=max_bytes, timeout=timeout)
-    found = guard(find_sources, inputs)
-    guard(batch.check_collisions, found, settings)
-    todo = batch.pending(found, settings, overwrite)
+    found = guard(find_sources, inputs, outdir=outdir)
+
+    def output_of(source: Source) -> Path:
+        return source.output(outdir, SUFFIX[fmt])
+
+    guard(batch.check_outputs, found, output_of, outdir)
+    todo = batch.pending(found, output_of, overwrite)
     n_jobs = min(jobs or os.cpu_count() or 1, max(len(todo), 1))
     if n_jobs > 1 and backend is None:
         batch.start_workers(n_jobs)
     clf = _model(model)  # fail fast on a bad model
     if not found:
         fail("no inputs found in " + ", ".join(inputs))
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=outdir):
-            pass
-    except OSError as e:
-        fail(f"cannot write to the output folder {outdir}: {e.strerror or e}")
+    _check_writable(outdir)
     pages = skipped = 0
     failures: list[dict] = []
     labels: dict[str, int] = {}
@@ -269,16 +288,18 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
             for failure in result.failures:
                 failures.append(failure)
                 where = failure["source"] + (f" [{failure['record']}]" if failure["record"] else "")
-                progress.console.print(f"[red]failed:[/red] {where}: {failure['reason']}", markup=True,
+                progress.console.print(f"[red]failed:[/red] {escape(where)}: {escape(failure['reason'])}",
                                        highlight=False)
             progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
-    errors = batch.write_errors(outdir, failures)
+    listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in set(todo)])
     elapsed = time.monotonic() - start
-    err.print(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "
-              f"({pages / max(elapsed, 1e-9):.1f} pages/s); skipped {len(found) - len(todo)} inputs already done and "
-              f"{skipped} non-HTML records; {len(failures)} failed" + (f" (see {errors})" if errors else "") +
-              f"; blocks per label: {labels}")
-    raise typer.Exit(1 if failures else 0)
+    earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""
+    err.print(escape(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "
+                     f"({pages / max(elapsed, 1e-9):.1f} pages/s); skipped {len(found) - len(todo)} inputs already "
+                     f"done (--overwrite redoes them) and {skipped} non-HTML records; {len(failures)} failed"
+                     + earlier + (f" (see {outdir / batch.ERRORS_FILE})" if listed else "")
+                     + f"; blocks per label: {labels}"))
+    raise typer.Exit(1 if listed else 0)
 
 
 @app.command()
@@ -286,29 +307,39 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
           outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the pre-labelled pages (names and "
                                       "subfolders mirrored; HTML pages become .html, text pages .txt)."),
           model: Optional[Path] = MODEL_OPTION,
+          overwrite: bool = typer.Option(False, help="Replace pre-labelled pages that exist in the output folder "
+                                         "(default: keep them, with the corrections made to them)."),
           ) -> None:
     """Pre-label pages with the model, for a person to correct and then train on.
 
     HTML pages are written as UTF-8 HTML with a `data-label` attribute on the element
     that owns each block; text pages as `label<TAB>text` lines. Review them with
-    `boilerclf show` and fix them with `boilerclf relabel` (or any editor).
+    `boilerclf show` and fix them with `boilerclf relabel` (or any editor). Pages already
+    in the output folder are left as they are, so corrections are never overwritten.
     """
+    found = _pages(pages, outdir)
+
+    def output_of(source: Source) -> Path:
+        return source.output(outdir, ".txt" if labelled.is_text_path(source.path) else ".html")
+
+    guard(batch.check_outputs, found, output_of, outdir)
+    todo = batch.pending(found, output_of, overwrite)
     clf = _model(model)
-    found = _pages(pages)
     failed = 0
 
     def work(source: Source) -> Page:
         page = clf.predict_pages([read_page(source.path)])[0]
         labelled.apply_labels(page, [b.label for b in page.blocks])
-        batch.write_atomic(source.output(outdir, ".txt" if page.tree is None else ".html"), labelled.serialize(page))
+        batch.write_atomic(output_of(source), labelled.serialize(page))
         return page
 
-    for source in found:
+    for source in todo:
         page, reason = batch.attempt(work, source)
         if page is None:
             failed += 1
-            err.print(f"[red]failed:[/red] {source.path}: {reason}")
-    err.print(f"labelled {len(found) - failed} pages into {outdir}, {failed} failed")
+            err.print(f"[red]failed:[/red] {escape(f'{source.path}: {reason}')}")
+    err.print(escape(f"labelled {len(todo) - failed} pages into {outdir}, {failed} failed; kept "
+                     f"{len(found) - len(todo)} already there (--overwrite replaces them)"))
     raise typer.Exit(1 if failed else 0)
 
 
@@ -329,7 +360,7 @@ def info(model: Optional[Path] = typer.Argument(None, help="A model file (defaul
         print(json.dumps(meta, indent=1))
         return
     data = meta["data"]
-    out = Console(highlight=False)
+    out = Console(highlight=False, markup=False)
     out.print(f"model: {path}\ntrained: {meta['trained_at']}\nlabels: {', '.join(meta['labels'])}\n"
               f"feature extractor version: {meta['features_version']}\n"
               f"versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}\n"
@@ -356,7 +387,7 @@ def stats(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
     if as_json:
         print(json.dumps(counts, indent=1))
         return
-    out = Console(highlight=False)
+    out = Console(highlight=False, markup=False)
     out.print(f"{counts['pages']} pages, {counts['sites']} sites, {counts['languages']} languages, "
               f"{counts['unlabelled_blocks']} unlabelled blocks; pages per corpus: {counts['pages_per_corpus']}")
     table = Table(title="Labelled blocks per language")
@@ -371,8 +402,8 @@ def stats(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
 
 
 @app.command()
-def show(page: Path = typer.Argument(..., help="A labelled page (.html with data-label, or label<TAB>text .txt)."),
-         width: int = typer.Option(160, help="Cut each block's text to this many characters (0: never)."),
+def show(page: Path = typer.Argument(..., help="A labelled page (.html with data-label, or a .txt of `label<TAB>text` lines)."),
+         width: int = typer.Option(160, min=0, help="Cut each block's text to this many characters (0: never)."),
          ) -> None:
     """Print a labelled page's blocks, one per line: index, label, tag, text.
 
@@ -419,4 +450,4 @@ def relabel(page: Path = typer.Argument(..., help="The labelled .html page to ed
     if wrong:
         err.print(f"[yellow]warning:[/yellow] blocks {wrong[:20]} share an element with another block and "
                   "took its label")
-    err.print(f"relabelled {page}")
+    err.print(escape(f"relabelled {page}"))

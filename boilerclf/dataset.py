@@ -14,9 +14,8 @@ from typing import Callable, Iterable, Iterator, Optional
 from .labels import read_labelled
 from .page import Block, InputError, Page
 from .segment import site_of
-from .sources import find_sources
+from .sources import MANIFEST, find_sources
 
-MANIFEST = "pages.jsonl"
 
 
 def page_files(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, Path]]:

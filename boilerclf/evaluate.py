@@ -5,7 +5,7 @@ from typing import Sequence
 
 from .dataset import text_view
 from .model import Model, scores
-from .page import Page
+from .page import InputError, Page
 
 
 def evaluate(model: Model, pages: Sequence[Page], *, text_views: bool = False, worst: int = 10) -> dict:
@@ -26,6 +26,9 @@ def evaluate(model: Model, pages: Sequence[Page], *, text_views: bool = False, w
                              "accuracy": round(1 - wrong / len(pairs), 4)})
         for block, label in zip(view.blocks, labels):  # restore the gold labels for the caller
             block.label = label
+    if not truth:
+        raise InputError("no labelled blocks in these pages: evaluate scores pages with data-label attributes "
+                         "(or label<TAB>text lines), such as `boilerclf label` writes and a person corrects")
     result = scores(truth, predicted)
     result["pages"] = len(views)
     result["worst_pages"] = sorted(per_page, key=lambda r: (r["accuracy"], -r["blocks"]))[:worst]

@@ -22,6 +22,10 @@ WARC_SUFFIXES = (".warc", ".warc.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 ARCHIVE_SUFFIXES = WARC_SUFFIXES + JSONL_SUFFIXES
 ALL_SUFFIXES = PAGE_SUFFIXES + ARCHIVE_SUFFIXES
+MANIFEST = "pages.jsonl"  # a labelled folder's list of pages
+ERRORS_FILE = "boilerclf-errors.jsonl"  # what `clean` writes next to its outputs
+#: files a folder walk passes over: they sit among pages but hold none
+NOT_PAGES = frozenset({MANIFEST, ERRORS_FILE})
 
 
 def kind_of(path: Path | str) -> str:
@@ -58,11 +62,15 @@ class Source:
         return outdir / self.relative.parent / (name + (".jsonl" if self.kind != "page" else suffix))
 
 
-def _expand(item: str) -> Iterator[tuple[Path, Path]]:
+def _expand(item: str, outdir: Optional[Path]) -> Iterator[tuple[Path, Path]]:
     path = Path(item)
     if path.is_dir():
+        if outdir is not None and outdir.resolve().is_relative_to(path.resolve()):
+            raise InputError(f"the output folder {outdir} is inside the input folder {path}: each run would read "
+                             "the last run's outputs as inputs; choose an output folder outside it")
         for found in sorted(path.rglob("*")):
-            if (found.is_file() or found.is_symlink()) and found.name.lower().endswith(ALL_SUFFIXES):
+            if ((found.is_file() or found.is_symlink()) and found.name.lower().endswith(ALL_SUFFIXES)
+                    and found.name not in NOT_PAGES):
                 yield found, found.relative_to(path)
     elif path.is_file() or path.is_symlink():
         yield path, Path(path.name)
@@ -71,13 +79,16 @@ def _expand(item: str) -> Iterator[tuple[Path, Path]]:
         if not matches:
             raise InputError(f"no files match {item}")
         for match in matches:
-            yield from _expand(match)
+            yield from _expand(match, outdir)
     else:
-        raise InputError(f"no such file or folder: {item}")
+        raise InputError(f"no such file or folder: {item}" + (" (`-` reads a list of input paths from stdin, "
+                                                               "not a page)" if "<" in item else ""))
 
 
-def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = None) -> list[Source]:
-    """Every input file: folders are walked, globs expanded, and `-` reads paths from stdin."""
+def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = None,
+                 outdir: Optional[Path] = None) -> list[Source]:
+    """Every input file: folders are walked, globs expanded, and `-` reads paths from stdin.
+    With `outdir` (where outputs go), a folder that contains it is refused."""
     items: list[str] = []
     for item in map(str, inputs):
         if item == "-":
@@ -86,7 +97,7 @@ def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = 
             items.append(item)
     sources, seen = [], set()
     for item in items:
-        for path, relative in _expand(item):
+        for path, relative in _expand(item, outdir):
             if path.resolve() not in seen:
                 seen.add(path.resolve())
                 sources.append(Source(path, relative))

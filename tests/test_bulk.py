@@ -47,7 +47,7 @@ def test_warc_and_jsonl_archives_give_one_jsonl_per_archive(tmp_path):
     result = invoke("clean", tmp_path / "crawl.warc.gz", tmp_path / "scrape.jsonl", "-o", out, "-j", "1")
     assert result.exit_code == 1  # two bad JSONL lines
     text = " ".join(result.output.split())
-    assert "skipped 0 inputs already done and 2 non-HTML records; 2 failed" in text
+    assert "skipped 0 inputs already done (--overwrite redoes them) and 2 non-HTML records; 2 failed" in text
     warc = [json.loads(line) for line in (out / "crawl.jsonl").read_text().splitlines()]
     assert [r["url"] for r in warc] == [f"https://example.org/{i}" for i in range(3)]
     assert all(r["record"].startswith("<urn:uuid:") and r["text"] and r["blocks"] for r in warc)
@@ -174,3 +174,60 @@ def test_model_copies_of_killed_runs_are_removed(tmp_path, monkeypatch):
     assert invoke("clean", src, "-o", tmp_path / "out", "-j", "2").exit_code == 0
     assert not stale.exists() and live.exists() and other.exists()
     assert sorted(p.name for p in temp.iterdir()) == sorted([live.name, other.name])  # its own copy is gone too
+
+
+def _digest(folder):
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_outputs_never_overwrite_inputs_or_become_inputs(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(NEWS[0], src / NEWS[0].name)
+    shutil.copy(AL_MONITOR, src / "al.txt")
+    before = _digest(src)
+    for command, out, says in (("clean", src / "cleaned", "is inside the input folder"),
+                               ("clean", src, "is inside the input folder"),
+                               ("label", src, "is inside the input folder"),
+                               ("clean", None, "would be overwritten by its own output")):
+        args = [src / "al.txt", "-o", src] if out is None else [src, "-o", out]
+        result = invoke(command, *args)
+        assert result.exit_code == 2 and says in " ".join(result.output.split()), result.output
+    assert _digest(src) == before and not (src / "cleaned").exists()
+
+
+def test_a_folder_s_manifest_and_errors_file_are_not_read_as_archives(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(NEWS[0], src / NEWS[0].name)
+    (src / "pages.jsonl").write_text(json.dumps({"file": NEWS[0].name, "site": "x.com"}) + "\n")
+    (src / "boilerclf-errors.jsonl").write_text(json.dumps({"source": "a", "reason": "b"}) + "\n")
+    result = invoke("clean", src, "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [NEWS[0].name.replace(".html.gz", ".txt")]
+
+
+def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path):
+    """Record keys and file names are printed as they are (not read as console markup), and a rerun
+    that skips a finished archive keeps listing the records of it that failed."""
+    archive = tmp_path / "scrape.jsonl"
+    good = gzip.decompress(NEWS[0].read_bytes()).decode("utf-8", "replace")
+    archive.write_text(json.dumps({"url": "[/x]", "html": ""}) + "\n" + json.dumps({"url": "https://a.example/",
+                                                                                     "html": good}) + "\n")
+    out = tmp_path / "out"
+    runs = []
+    for run in range(2):
+        runs.append(invoke("clean", archive, "-o", out, "-j", "1"))
+        assert runs[-1].exit_code == 1, runs[-1].output
+        errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
+        assert [e["record"] for e in errors] == ["[/x]"]
+    assert "scrape.jsonl [[/x]]: empty page" in " ".join(runs[0].output.split())
+    assert "0 failed, plus 1 earlier failures in archives already done" in " ".join(runs[1].output.split())
+    assert len((out / "scrape.jsonl").read_text().splitlines()) == 1
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert invoke("clean", AL_MONITOR, "-o", tmp_path / "out", "-j", "1").exit_code == 0
+    assert (tmp_path / "out" / AL_MONITOR.name).stat().st_mode & 0o777 == 0o666 & ~umask

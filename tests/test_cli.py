@@ -122,3 +122,28 @@ def test_label_show_relabel_round_trip(tmp_path, small_model_path):
     text_page = read_labelled(tmp_path / "al-monitor-idlib.txt")
     assert [b.text for b in text_page.blocks][0] == "Skip to main content" and text_page.blocks[0].label
     assert invoke("relabel", page, "0=spam").exit_code == 2
+
+
+def test_label_keeps_corrected_pages_and_relabel_keeps_the_file_mode(tmp_path, small_model_path):
+    out = tmp_path / "labelled"
+    assert invoke("label", NEWS_PAGE, "-o", out, "--model", small_model_path).exit_code == 0
+    page = out / "bostonherald.com1.html"
+    page.chmod(0o640)
+    model_label = read_labelled(page).blocks[0].label
+    corrected = next(label for label in LABELS if label != model_label)
+    assert invoke("relabel", page, f"0={corrected}").exit_code == 0
+    assert page.stat().st_mode & 0o777 == 0o640
+    result = invoke("label", NEWS_PAGE, "-o", out, "--model", small_model_path)
+    assert result.exit_code == 0 and "kept 1 already there" in " ".join(result.output.split())
+    assert read_labelled(page).blocks[0].label == corrected  # the correction survives a rerun
+    assert invoke("label", NEWS_PAGE, "-o", out, "--model", small_model_path, "--overwrite").exit_code == 0
+    assert read_labelled(page).blocks[0].label == model_label
+
+
+def test_train_and_evaluate_refuse_what_they_cannot_do_before_working(tmp_path, sample_pages, small_model_path):
+    (tmp_path / "folder").mkdir()
+    result = invoke("train", sample_pages[0], "-o", tmp_path / "folder")
+    assert result.exit_code == 2 and "is a folder" in " ".join(result.output.split())
+    assert list(tmp_path.iterdir()) == [tmp_path / "folder"]
+    result = invoke("evaluate", NEWS_PAGE, "--model", small_model_path)  # a page without labels
+    assert result.exit_code == 2 and "no labelled blocks" in " ".join(result.output.split())

@@ -137,7 +137,7 @@ def test_page_time_limit_holds_for_a_slow_page_among_quick_ones(tmp_path):
     result = CliRunner().invoke(app, ["clean", str(src), "-o", str(tmp_path / "out"), "-j", "1", "--timeout", "1"])
     assert result.exit_code == 1
     errors = (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()
-    assert len(errors) == 1 and "slow.html" in errors[0] and "per-page limit" in errors[0]
+    assert len(errors) == 1 and "slow.html" in errors[0] and "the 1 s per-page limit" in errors[0]  # not what was left
     assert {p.name for p in (tmp_path / "out").glob("*.txt")} == {g.name.replace(".html.gz", ".txt") for g in GOOD}
 
 
@@ -145,6 +145,12 @@ def test_an_output_folder_that_cannot_be_written_is_a_clear_usage_error(tmp_path
     (tmp_path / "file").write_text("not a folder")
     result = CliRunner().invoke(app, ["clean", str(AL_MONITOR), "-o", str(tmp_path / "file" / "out")])
     assert result.exit_code == 2 and "cannot write to the output folder" in " ".join(result.output.split())
+
+
+def test_negative_limits_are_usage_errors(tmp_path):
+    for option in ("--timeout", "--max-bytes"):
+        result = CliRunner().invoke(app, ["clean", str(AL_MONITOR), "-o", str(tmp_path / "out"), option, "-1"])
+        assert result.exit_code == 2 and not (tmp_path / "out").exists()
 
 
 def test_only_documented_errors_escape():
