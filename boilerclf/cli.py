@@ -251,6 +251,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
     page failed, 2 for a usage error.
     """
     import os
+    import signal
     import time
 
     if fmt not in FORMATS:
@@ -277,6 +278,8 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
     failures: list[dict] = []
     labels: dict[str, int] = {}
     start = time.monotonic()
+    # SIGTERM (kill, a scheduler's timeout) stops the run as Ctrl-C does: workers stopped, temporary files removed
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     with _progress(TextColumn("{task.fields[rate]}")) as progress:
         task = progress.add_task("cleaning", total=len(todo), rate="")
         for result in batch.run(todo, settings, n_jobs=n_jobs, backend=backend,
@@ -291,6 +294,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
                 progress.console.print(f"[red]failed:[/red] {escape(where)}: {escape(failure['reason'])}",
                                        highlight=False)
             progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
+    signal.signal(signal.SIGTERM, previous)
     listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in set(todo)])
     elapsed = time.monotonic() - start
     earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""
