@@ -1,8 +1,8 @@
 """Stage 1: bytes in any encoding → text → DOM.
 
-Encodings are decided from the bytes, not trusted from the declaration: a page that
-decodes as strict UTF-8 is UTF-8 whatever it says; otherwise the declared charset is
-tried, then charset-normalizer's guess, then cp1252 (which never fails).
+Encodings are decided from the bytes, not trusted from the declaration: a page that is
+UTF-8 but for a few bad bytes is UTF-8 whatever it says; otherwise the declared charset is
+tried, then charset-normalizer's guess leaning to cp1252, then cp1252 (which never fails).
 """
 from __future__ import annotations
 
@@ -70,10 +70,18 @@ def sniff_binary(data: bytes) -> None:
     for magic, what in _MAGIC:
         if head.startswith(magic):
             raise InputError(f"binary data, not a page ({what})")
-    if head and len(_CONTROL.findall(head)) > len(head) * 0.1 and not _utf16_without_bom(head):
+    # random bytes are ~10% control bytes and not UTF-8; pages in legacy encodings have next to no
+    # control bytes, while UTF-8 pages may carry runs of stray ones (up to 10% accepted)
+    limit = 0.1 if _mostly_utf8(head) is not None else 0.02
+    if len(_CONTROL.findall(head)) > max(4, len(head) * limit) and not _utf16_without_bom(head):
         raise InputError("binary data, not a page (too many control bytes)")
 
 
+#: charset-normalizer's names of the encodings of the WHATWG Encoding Standard (what browsers decode)
+_WEB = set("""ascii latin_1 cp1250 cp1251 cp1252 cp1253 cp1254 cp1255 cp1256 cp1257 cp1258 cp874 tis_620 cp866
+    koi8_r koi8_u mac_roman mac_cyrillic iso8859_2 iso8859_3 iso8859_4 iso8859_5 iso8859_6 iso8859_7 iso8859_8
+    iso8859_9 iso8859_10 iso8859_11 iso8859_13 iso8859_14 iso8859_15 iso8859_16 gb2312 gbk gb18030 big5
+    big5hkscs euc_jp euc_jis_2004 iso2022_jp shift_jis cp932 euc_kr cp949 utf_16_be utf_16_le utf_16""".split())
 #: characters XML forbids (C0 controls, surrogates, U+FFFE/U+FFFF): no page shows them, and lxml
 #: parses them into the DOM but refuses them when rendering moves text, so they go at decoding
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -97,10 +105,9 @@ def _decode_bytes(data: bytes) -> str:
     utf16 = _utf16_without_bom(data[:4096])
     if utf16:
         return data.decode(utf16, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    text = _mostly_utf8(data)
+    if text is not None:
+        return text
     declared = _DECLARED.search(data[:4096])
     if declared:
         name = (declared.group(1) or declared.group(2)).decode("ascii", "ignore")
@@ -108,14 +115,42 @@ def _decode_bytes(data: bytes) -> str:
             return data.decode(name)
         except (LookupError, UnicodeDecodeError):
             pass
-    matches = list(charset_normalizer.from_bytes(data[:200_000]))
-    encoding = matches[0].encoding if matches else "cp1252"
-    # On ties (common for short pages) prefer cp1252: the web's usual single-byte encoding,
-    # and what browsers assume for pages mislabelled as UTF-8 or Latin-1.
-    if any(m.encoding == "cp1252" and m.chaos <= matches[0].chaos and m.coherence >= matches[0].coherence
-           for m in matches):
+    # only encodings browsers decode: charset-normalizer also tries DOS and Mac code pages (cp775,
+    # cp852, hp_roman8...) that no web page uses, and that often outscore cp1252 on Western pages
+    matches = [m for m in charset_normalizer.from_bytes(data[:200_000]) if _WEB & set(m.could_be_from_charset)]
+    if not matches:
+        return data.decode("cp1252", errors="replace")
+    best = matches[0]
+    encoding = next(e for e in best.could_be_from_charset if e in _WEB)
+    # cp1252 is the web's usual single-byte encoding and what browsers assume for undeclared
+    # Western pages (and for "ascii" or "latin-1"), while charset-normalizer's ranking of the Latin
+    # code pages is noisy (French read as cp1250): cp1252 wins unless another is more coherent or
+    # clearly less chaotic (Turkish cp1254: ~0.05)
+    if encoding in ("ascii", "latin_1") or any(
+            "cp1252" in m.could_be_from_charset and m.chaos <= best.chaos + 0.03 and m.coherence >= best.coherence
+            for m in matches):
         encoding = "cp1252"
     return data.decode(encoding, errors="replace")
+
+
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """The text if `data` is UTF-8 with at most a few bad bytes, replaced by U+FFFD as browsers do.
+
+    A UTF-8 page with a stray Latin-1 byte has far more valid multi-byte characters than invalid
+    sequences; a single-byte page (cp1252, even labelled UTF-8) has the reverse, and stays for
+    the guessing below.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # invalid sequences (one U+FFFD each)
+    good = len(_NON_ASCII.findall(text)) - bad  # valid multi-byte characters
+    return text if good > bad else None
 
 
 def build_dom(text: str):

@@ -54,6 +54,39 @@ def test_encodings_declared_undeclared_and_wrong(encoding, declared):
     assert segment(data).blocks[0].text == text
 
 
+def test_utf8_page_with_a_stray_latin1_byte_stays_utf8():
+    """One bad byte used to fail strict UTF-8 and send the page to guessing (cp1252 or Shift_JIS:
+    every ’ garbled); browsers keep UTF-8 and replace the byte."""
+    raw = gzip.decompress((CORPUS / "newspaper-pages" / "html" / "about.com1.html.gz").read_bytes())
+    middle = len(raw) // 2
+    middle = raw.index(b" ", middle)  # between characters
+    text = decode(raw[:middle] + b" caf\xe9 " + raw[middle:])
+    assert text == decode(raw[:middle]) + " caf\ufffd " + decode(raw[middle:])
+
+
+@pytest.mark.parametrize("block", [2, 7])
+def test_undeclared_short_french_cp1252_is_not_read_as_cp1250(block):
+    """charset-normalizer ranks cp1250 or a DOS code page first on short French texts
+    (à è become ŕ č); browsers assume cp1252."""
+    raw = gzip.decompress((CORPUS / "trafilatura-eval" / "html" / "tdg.ch.chlorothalonil.html.gz").read_bytes())
+    text = [b.text for b in segment(raw).blocks if len(b.text) > 150][block]
+    assert segment(f"<html><body><p>{text}</p></body></html>".encode("cp1252")).blocks[0].text == text
+
+
+def test_random_bytes_are_refused_but_real_pages_in_any_encoding_are_not():
+    import random
+
+    with pytest.raises(InputError, match="binary data, not a page"):
+        segment(random.Random(3).randbytes(3000))  # a seed the old 10% rule let through
+    raw = gzip.decompress((CORPUS / "readability-pages" / "001" / "source.html.gz").read_bytes())
+    html = raw.decode("utf-8")
+    stray = bytearray(html.encode("cp1252", "replace"))
+    for i in range(500, 4000, 400):  # a few stray control bytes in a legacy encoding
+        stray[i:i] = b"\x00"
+    for data in (html.encode("utf-16-le"), html.encode("gb18030"), html.encode("shift_jis", "replace"), bytes(stray)):
+        assert segment(data).blocks
+
+
 def test_text_page_one_block_per_line():
     page = read_page(AL_MONITOR)
     assert page.tree is None and all(not b.has_dom for b in page.blocks)
