@@ -63,7 +63,8 @@ def _model(path: Optional[Path]) -> Model:
 
 def _pages(inputs: List[Path], outdir: Optional[Path] = None) -> list[Source]:
     """Page files under the inputs (archives are for `clean`)."""
-    found = guard(find_sources, inputs, outdir=outdir)
+    missing: list[str] = []
+    found = guard(find_sources, inputs, outdir=outdir, missing=missing)
     archives = [str(s.path) for s in found if s.kind != "page"]
     if archives:
         fail(f"{archives[0]} is an archive: only `boilerclf clean` reads WARC and JSONL inputs")
@@ -260,7 +261,8 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         fail(f"unknown --backend {backend!r}: the only one is dask")
     settings = batch.Settings(outdir=outdir, fmt=fmt, keep=_keep(keep), model_path=str(model) if model else None,
                               max_bytes=max_bytes, timeout=timeout)
-    found = guard(find_sources, inputs, outdir=outdir)
+    missing: list[str] = []
+    found = guard(find_sources, inputs, outdir=outdir, missing=missing)
 
     def output_of(source: Source) -> Path:
         return source.output(outdir, SUFFIX[fmt])
@@ -272,10 +274,16 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         batch.start_workers(n_jobs)
     clf = _model(model)  # fail fast on a bad model
     if not found:
-        fail("no inputs found in " + ", ".join(inputs))
+        fail("no inputs found in " + ", ".join(inputs) + (f" ({len(missing)} listed paths do not exist, e.g. "
+                                                          f"{missing[0]})" if missing else ""))
     _check_writable(outdir)
     pages = skipped = 0
     failures: list[dict] = []
+    for path in missing:  # stale paths of a stdin list: reported like pages that fail
+        gone = batch.Result(path)
+        gone.fail("no such file or folder")
+        failures += gone.failures
+        err.print(f"[red]failed:[/red] {escape(path)}: no such file or folder")
     labels: dict[str, int] = {}
     start = time.monotonic()
     # SIGTERM (kill, a scheduler's timeout) stops the run as Ctrl-C does: workers stopped, temporary files removed

@@ -209,6 +209,8 @@ def text_page(text: str, source: str = "", url: Optional[str] = None) -> Page:
 
 def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Optional[str] = None) -> Page:
     """Decode, build the DOM and segment: the whole front of the pipeline in one call."""
+    if not isinstance(data, (bytes, str)):
+        raise TypeError(f"a page is bytes or str, not {type(data).__name__}")
     if isinstance(data, bytes):
         sniff_binary(data)
     decoded = decode(data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import gzip
 import json
+import os
 import sys
 import zlib
 from dataclasses import dataclass
@@ -86,17 +87,22 @@ def _expand(item: str, outdir: Optional[Path]) -> Iterator[tuple[Path, Path]]:
 
 
 def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = None,
-                 outdir: Optional[Path] = None) -> list[Source]:
+                 outdir: Optional[Path] = None, missing: Optional[list[str]] = None) -> list[Source]:
     """Every input file: folders are walked, globs expanded, and `-` reads paths from stdin.
-    With `outdir` (where outputs go), a folder that contains it is refused."""
-    items: list[str] = []
+    With `outdir` (where outputs go), a folder that contains it is refused. With `missing`, the
+    paths of a stdin list that do not exist are put there rather than stopping everything (a
+    list of a million paths may hold a few stale ones)."""
+    items: list[tuple[str, bool]] = []
     for item in map(str, inputs):
         if item == "-":
-            items += [line.strip() for line in (stdin if stdin is not None else sys.stdin) if line.strip()]
+            items += [(line.strip(), True) for line in (stdin if stdin is not None else sys.stdin) if line.strip()]
         else:
-            items.append(item)
+            items.append((item, False))
     sources, seen = [], set()
-    for item in items:
+    for item, listed in items:
+        if listed and missing is not None and not glob.has_magic(item) and not os.path.lexists(item):
+            missing.append(item)
+            continue
         for path, relative in _expand(item, outdir):
             if path.resolve() not in seen:
                 seen.add(path.resolve())

@@ -43,6 +43,13 @@ def test_classify_many_in_processes_equals_classify():
     assert all(b.element is None and b.page is None for blocks in batch for b in blocks)
 
 
+def test_a_page_that_is_not_bytes_or_str_is_a_type_error():
+    model = boilerclf.load_model()
+    for wrong in (None, 42, PAGES[:1]):
+        with pytest.raises(TypeError, match="a page is bytes or str"):
+            model.classify(wrong)
+
+
 def test_model_card_holds_what_a_user_needs():
     meta = read_meta(boilerclf.model.DEFAULT_MODEL)
     for key in ("labels", "features_version", "versions", "trained_at", "data", "cv"):

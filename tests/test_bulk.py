@@ -231,3 +231,13 @@ def test_outputs_get_the_usual_file_mode(tmp_path):
     os.umask(umask)
     assert invoke("clean", AL_MONITOR, "-o", tmp_path / "out", "-j", "1").exit_code == 0
     assert (tmp_path / "out" / AL_MONITOR.name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_stale_path_in_a_stdin_list_fails_alone(tmp_path):
+    listed = f"{NEWS[0]}\n{tmp_path / 'gone.html'}\n{NEWS[1]}\n"
+    result = invoke("clean", "-", "-o", tmp_path / "out", "-j", "1", input=listed)
+    assert result.exit_code == 1, result.output
+    assert len(list((tmp_path / "out").glob("*.txt"))) == 2
+    errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
+    assert errors == [{"source": str(tmp_path / "gone.html"), "record": None, "reason": "no such file or folder"}]
+    assert invoke("clean", tmp_path / "gone.html", "-o", tmp_path / "out").exit_code == 2  # named on the command line
