@@ -284,7 +284,11 @@ def read_meta(path: Path | str) -> dict:
         with zipfile.ZipFile(path) as archive:
             meta = json.loads(archive.read(MANIFEST))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise ModelError(f"{path} is not a boilerclf model ({type(e).__name__}: {e})") from None
+        with open(path, "rb") as f:
+            zipped = f.read(4) == b"PK\x03\x04"
+        what = "is truncated or corrupt (a zip that cannot be read)" if zipped and isinstance(e, zipfile.BadZipFile) \
+            else "is not a boilerclf model"
+        raise ModelError(f"{path} {what} ({type(e).__name__}: {e})") from None
     if not isinstance(meta, dict) or meta.pop("format", None) != FORMAT:
         raise ModelError(f"{path} is not a boilerclf model")
     return meta

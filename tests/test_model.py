@@ -94,7 +94,7 @@ def test_incompatible_or_broken_model_files_fail_clearly(small_model, tmp_path):
     good = (tmp_path / "good.boilerclf")
     small_model.save(good)
     (tmp_path / "truncated.boilerclf").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(ModelError, match="not a boilerclf model"):
+    with pytest.raises(ModelError, match="truncated or corrupt"):
         load_model(tmp_path / "truncated.boilerclf")
     with pytest.raises(ModelError, match="no model file"):
         load_model(tmp_path / "missing.boilerclf")
