@@ -1,7 +1,7 @@
 """The `boilerclf` command: thin typer wrappers over the library's functions.
 
-Every command reads pages as `.html`, `.htm`, `.html.gz` or `.txt` (a plain-text page:
-one paragraph per line) and walks folders recursively. `--model` defaults to the model
+Every command reads HTML pages and `.txt` plain-text pages (one paragraph per line),
+gzipped or not, and walks folders recursively. `--model` defaults to the model
 shipped with boilerclf.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from . import batch
 from . import labels as labelled
 from .dataset import page_files, read_pages, stats as dataset_stats
 from .page import LABELS, BoilerclfError, Page
+from .load import PAGE_SUFFIXES
 from .render import FORMATS, SUFFIX
 from .sources import Source, find_sources
 from .segment import read_page
@@ -38,7 +39,8 @@ T = TypeVar("T")
 _COLOURS = {"content": "green", "promo": "yellow", "subscription": "magenta", "navigation": "blue", None: "red"}
 MODEL_OPTION = typer.Option(None, "--model", "-m", help="Model file made by `boilerclf train` "
                             "(default: the model shipped with boilerclf).")
-INPUTS_HELP = "Page files or folders (walked recursively): .html, .htm, .html.gz, .txt."
+SUFFIXES = ", ".join(PAGE_SUFFIXES)
+INPUTS_HELP = f"Page files or folders (walked recursively): {SUFFIXES}."
 
 
 def fail(message: str) -> None:
@@ -69,7 +71,7 @@ def _pages(inputs: List[Path], outdir: Optional[Path] = None) -> list[Source]:
     if archives:
         fail(f"{archives[0]} is an archive: only `boilerclf clean` reads WARC and JSONL inputs")
     if not found:
-        fail("no page files (.html, .htm, .html.gz, .txt) in " + ", ".join(map(str, inputs)))
+        fail(f"no page files ({SUFFIXES}) in " + ", ".join(map(str, inputs)))
     return found
 
 
@@ -144,7 +146,7 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
     _check_writable(output.parent)
     files = guard(lambda: list(page_files(data)))
     if not files:
-        fail("no labelled pages (.html, .htm, .html.gz, .txt) in " + ", ".join(map(str, data)))
+        fail(f"no labelled pages ({SUFFIXES}) in " + ", ".join(map(str, data)))
     with _progress() as progress:
         task = progress.add_task("reading", total=len(files))
         pages = guard(read_pages, data, progress=lambda _: progress.advance(task))
@@ -259,6 +261,8 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         fail(f"unknown --format {fmt!r}: choose from {', '.join(FORMATS)}")
     if backend not in (None, "dask"):
         fail(f"unknown --backend {backend!r}: the only one is dask")
+    if scheduler and backend is None:
+        fail("--scheduler is the address of a Dask scheduler: add --backend dask")
     settings = batch.Settings(outdir=outdir, fmt=fmt, keep=_keep(keep), model_path=str(model) if model else None,
                               max_bytes=max_bytes, timeout=timeout)
     missing: list[str] = []

@@ -104,6 +104,7 @@ def test_clean_writes_every_format_mirrors_names_and_reports_bad_pages(tmp_path,
 def test_clean_rejects_unknown_labels_and_formats(tmp_path):
     assert invoke("clean", AL_MONITOR, "-o", tmp_path, "--keep", "ads").exit_code == 2
     assert invoke("clean", AL_MONITOR, "-o", tmp_path, "--format", "pdf").exit_code == 2
+    assert invoke("clean", AL_MONITOR, "-o", tmp_path, "--scheduler", "tcp://10.0.0.5:8786").exit_code == 2
     assert invoke("clean", tmp_path / "nothing", "-o", tmp_path).exit_code == 2
 
 
