@@ -163,13 +163,20 @@ class Model:
         """The feature extractor: the pipeline's first step."""
         return self.pipeline.named_steps["features"]
 
-    def classify_many(self, pages: Iterable[bytes | str], n_jobs: int = 1, *, text: bool = False) -> list[list[Block]]:
-        """Classify many pages, in `n_jobs` processes; blocks come back detached from the DOM."""
+    def classify_many(self, pages: Iterable[bytes | str], n_jobs: int = 1, *, text: bool = False,
+                      errors: str = "raise") -> list[Optional[list[Block]]]:
+        """Classify many pages, in `n_jobs` processes; blocks come back detached from the DOM.
+
+        `errors="raise"` raises the first error a page gives; `errors="skip"` gives None in that
+        page's place instead, so that one bad page in a million does not cost the others.
+        """
         from joblib import Parallel, delayed
 
+        if errors not in ("raise", "skip"):
+            raise ValueError(f"errors must be 'raise' or 'skip', not {errors!r}")
         pages = list(pages)
         chunks = [pages[i:i + 64] for i in range(0, len(pages), 64)]
-        done = Parallel(n_jobs=n_jobs)(delayed(_classify_detached)(self, chunk, text) for chunk in chunks)
+        done = Parallel(n_jobs=n_jobs)(delayed(_classify_detached)(self, chunk, text, errors) for chunk in chunks)
         return [blocks for chunk in done for blocks in chunk]
 
     def save(self, path: Path | str) -> None:
@@ -177,16 +184,32 @@ class Model:
         save_model(self, path)
 
 
-def _classify_detached(model: Model, pages: list, text: bool, per_call: int = 16) -> list[list[Block]]:
+def _classify_detached(model: Model, pages: list, text: bool, errors: str,
+                       per_call: int = 16) -> list[Optional[list[Block]]]:
     """Label pages `per_call` at a time (the features and trees cost per call, not per page) and
-    detach their blocks from the DOM, which cannot travel back from a worker."""
-    result = []
+    detach their blocks from the DOM, which cannot travel back from a worker. When a call fails
+    and errors are skipped, its pages go one by one, so that only the bad one gives None."""
+    result: list[Optional[list[Block]]] = []
     for i in range(0, len(pages), per_call):
-        for page in model.predict_pages([segment(html, text=text) for html in pages[i:i + per_call]]):
-            for block in page.blocks:
+        chunk = pages[i:i + per_call]
+        try:
+            labelled: Sequence[Optional[Page]] = model.predict_pages([segment(html, text=text) for html in chunk])
+        except Exception:
+            if errors == "raise":
+                raise
+            labelled = [_label_or_none(model, html, text) for html in chunk] if len(chunk) > 1 else [None]
+        for page in labelled:
+            for block in page.blocks if page else ():
                 block.element = block.page = None
-            result.append(page.blocks)
+            result.append(page.blocks if page else None)
     return result
+
+
+def _label_or_none(model: Model, html: bytes | str, text: bool) -> Optional[Page]:
+    try:
+        return model.predict_pages([segment(html, text=text)])[0]
+    except Exception:
+        return None
 
 
 def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_views: bool = True,

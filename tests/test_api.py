@@ -43,6 +43,16 @@ def test_classify_many_in_processes_equals_classify():
     assert all(b.element is None and b.page is None for blocks in batch for b in blocks)
 
 
+def test_classify_many_can_skip_a_bad_page_and_keep_the_others():
+    model = boilerclf.load_model()
+    pages = [PAGES[0], b"", PAGES[1], b"\x89PNG\r\n\x1a\n not a page"]
+    with pytest.raises(boilerclf.InputError):
+        model.classify_many(pages)
+    done = model.classify_many(pages, n_jobs=2, errors="skip")
+    assert done[1] is None and done[3] is None
+    assert [labels_and_probas(done[i]) for i in (0, 2)] == [labels_and_probas(model.classify(PAGES[i])) for i in (0, 1)]
+
+
 def test_a_page_that_is_not_bytes_or_str_is_a_type_error():
     model = boilerclf.load_model()
     for wrong in (None, 42, PAGES[:1]):
