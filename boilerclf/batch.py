@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import tempfile
 import threading
@@ -27,6 +28,11 @@ from .sources import ERRORS_FILE, Source, records
 
 if TYPE_CHECKING:
     from .model import Model
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so stale model copies are left to the OS's temp cleaning
+    fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 DEFAULT_MAX_BYTES = 20_000_000
@@ -195,32 +201,20 @@ class _Batch:
             self.fail(owner, reason)
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-#: new files get the mode `open` would give them (mkstemp's are private, 0600)
-NEW_FILE_MODE = 0o666 & ~_umask()
-
-
 def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a whole file or nothing: a temporary file renamed over `path`, with the mode `path`
-    has, or a new file's usual mode."""
+    """Write a whole file or nothing: a temporary file renamed over `path`. The file keeps the
+    mode `path` had; a new one gets the usual mode (0666 less the umask, where mkstemp's are 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except OSError:
-        mode = NEW_FILE_MODE
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, mode)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -284,13 +278,15 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
 
 
 def check_outputs(sources: Sequence[Source], output_of: Callable[[Source], Path], outdir: Path) -> None:
-    """Refuse before starting what would lose data: an output that is its own input, two inputs
-    with one output (a.html and a.htm), an output that the errors file would overwrite."""
+    """Refuse before starting what would lose data: an output that is an input, two inputs with
+    one output (a.html and a.htm), an output that the errors file would overwrite."""
     seen: dict[Path, Path] = {}
+    inputs = {source.path.resolve() for source in sources}
     for source in sources:
         out = output_of(source)
-        if out.resolve() == source.path.resolve():
-            raise InputError(f"{source.path} would be overwritten by its own output; choose another output folder")
+        if out.resolve() in inputs:
+            raise InputError(f"{out} is an input and would be overwritten by the output of {source.path}; "
+                             "choose another output folder")
         if out in seen:
             raise InputError(f"{seen[out]} and {source.path} would both be written to {out}; do them separately")
         if out == outdir / ERRORS_FILE:
@@ -346,49 +342,55 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
     # shares the cores) nearly idle, while chunks stay small enough for an even spread
     size = max(1, min(CHUNK, len(sources) // (4 * max(n_jobs, 1))))
     chunks = [sources[i:i + size] for i in range(0, len(sources), size)]
-    private = None
-    if model is not None and backend is None:
-        import joblib
-
-        remove_stale_copies()
-        # mode 0700: no one else can swap the copy; the pid in the name lets a later run remove it
-        private = tempfile.TemporaryDirectory(prefix=f"{COPY_PREFIX}{os.getpid()}-")
-        copy = Path(private.name) / "model.joblib"
-        joblib.dump(model, copy)
-        settings = replace(settings, model_copy=str(copy))
-    while _starting:
-        _starting.pop().join()
-    try:
+    with contextlib.ExitStack() as stack:
+        if client is not None:
+            stack.callback(client.close)
+        if model is not None and backend is None:
+            settings = replace(settings, model_copy=stack.enter_context(model_copy(model)))
+        while _starting:
+            _starting.pop().join()
         with parallel_config(backend=backend or "loky", n_jobs=n_jobs if backend is None else -1):
             for done in Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
                     delayed(process_many)(chunk, settings) for chunk in chunks):
                 yield from done
-    finally:
-        if client is not None:
-            client.close()
-        if private is not None:
-            private.cleanup()
 
 
-COPY_PREFIX = "boilerclf-"
+COPY_PREFIX, LOCK = "boilerclf-", "lock"
 
 
-def remove_stale_copies() -> None:
-    """Delete the model copies that runs killed outright (SIGKILL, the OOM killer) left in the temp
-    folder: ours (same owner) whose process is gone. A live run's copy, or anyone else's, stays."""
+@contextlib.contextmanager
+def model_copy(model: Model) -> Iterator[str]:
+    """A joblib dump of the verified model for local workers (see `Settings.model_copy`), in a
+    private temporary folder (mode 0700: no one else can swap it) removed at the end. The run
+    holds a lock on the folder while it lives, so that a later run can tell the copy of a run
+    killed outright (SIGKILL, the OOM killer) and remove it."""
+    import joblib
+
+    remove_stale_copies()
+    with tempfile.TemporaryDirectory(prefix=COPY_PREFIX) as folder, open(Path(folder) / LOCK, "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        copy = Path(folder) / "model.joblib"
+        joblib.dump(model, copy)
+        yield str(copy)
+
+
+def remove_stale_copies(min_age: float = 60.0) -> None:
+    """Delete the model copies that killed runs left: our folders whose lock nobody holds (the
+    kernel drops a dead process's locks, in any PID namespace). A folder younger than `min_age`
+    seconds may be a run that has not taken its lock yet, and stays."""
     import shutil
 
-    if os.name != "posix":  # elsewhere os.kill(pid, 0) would not just probe the process
+    if fcntl is None:
         return
-    for folder in Path(tempfile.gettempdir()).glob(f"{COPY_PREFIX}*-*"):
+    for folder in Path(tempfile.gettempdir()).glob(f"{COPY_PREFIX}*"):
         try:
-            pid = int(folder.name[len(COPY_PREFIX):].split("-", 1)[0])
-            if folder.stat().st_uid != os.getuid() or pid == os.getpid():
+            if folder.stat().st_uid != os.getuid() or time.time() - folder.stat().st_mtime < min_age:
                 continue
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (ValueError, OSError):  # not one of ours, or a live process we may not signal
+            with open(folder / LOCK, "rb") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a live run holds it
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # not a copy folder, not ours, or in use
             continue
 
 
@@ -406,11 +408,11 @@ def write_errors(outdir: Path, failures: Iterable[dict], done: Sequence[Source] 
     how many failures the file now lists."""
     failures = list(failures)
     path = outdir / ERRORS_FILE
-    finished = {str(s.path) for s in done}
+    finished = {s.path.resolve() for s in done}  # resolved: a rerun may name the inputs another way
     if finished and path.is_file():
-        with contextlib.suppress(ValueError):  # an errors file edited into something else: start afresh
+        with contextlib.suppress(ValueError, TypeError, KeyError):  # an errors file edited into something else: start afresh
             earlier = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-            failures = [f for f in earlier if isinstance(f, dict) and f.get("source") in finished] + failures
+            failures = [f for f in earlier if Path(f["source"]).resolve() in finished] + failures
     if not failures:
         path.unlink(missing_ok=True)
     else:

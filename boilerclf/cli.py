@@ -63,16 +63,27 @@ def _model(path: Optional[Path]) -> Model:
     return guard(load_model, path)
 
 
-def _pages(inputs: List[Path], outdir: Optional[Path] = None) -> list[Source]:
-    """Page files under the inputs (archives are for `clean`)."""
+def _sources(inputs: List, outdir: Optional[Path] = None, pages_only: bool = True) -> tuple[list[Source], list[str]]:
+    """The input files (page files only, unless archives are welcome), and the paths of a stdin
+    list that do not exist, each reported here as failed."""
     missing: list[str] = []
     found = guard(find_sources, inputs, outdir=outdir, missing=missing)
     archives = [str(s.path) for s in found if s.kind != "page"]
-    if archives:
+    if archives and pages_only:
         fail(f"{archives[0]} is an archive: only `boilerclf clean` reads WARC and JSONL inputs")
     if not found:
-        fail(f"no page files ({SUFFIXES}) in " + ", ".join(map(str, inputs)))
-    return found
+        fail(f"no inputs ({SUFFIXES}{'' if pages_only else ', archives'}) in " + ", ".join(map(str, inputs))
+             + (f"; {len(missing)} listed paths do not exist, e.g. {missing[0]}" if missing else ""))
+    for path in missing:
+        err.print(f"[red]failed:[/red] {escape(path)}: no such file or folder")
+    return found, missing
+
+
+def _todo(found: list[Source], output_of: Callable[[Source], Path], outdir: Path, overwrite: bool) -> list[Source]:
+    """The sources to do: those without an output yet (all with `overwrite`), after refusing
+    what would lose data (see `batch.check_outputs`)."""
+    guard(batch.check_outputs, found, output_of, outdir)
+    return batch.pending(found, output_of, overwrite)
 
 
 def _check_writable(folder: Path) -> None:
@@ -205,8 +216,9 @@ def predict(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP), model: Op
     status is 1 if any page failed.
     """
     clf = _model(model)
-    failed = 0
-    for source in _pages(pages):
+    found, missing = _sources(pages)
+    failed = len(missing)
+    for source in found:
         page, reason = batch.attempt(lambda s: clf.predict_pages([read_page(s.path)])[0], source)
         if not isinstance(page, Page):
             failed += 1
@@ -255,6 +267,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
     """
     import os
     import signal
+    import threading
     import time
 
     if fmt not in FORMATS:
@@ -265,49 +278,44 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         fail("--scheduler is the address of a Dask scheduler: add --backend dask")
     settings = batch.Settings(outdir=outdir, fmt=fmt, keep=_keep(keep), model_path=str(model) if model else None,
                               max_bytes=max_bytes, timeout=timeout)
-    missing: list[str] = []
-    found = guard(find_sources, inputs, outdir=outdir, missing=missing)
+    found, missing = _sources(inputs, outdir, pages_only=False)
 
     def output_of(source: Source) -> Path:
         return source.output(outdir, SUFFIX[fmt])
 
-    guard(batch.check_outputs, found, output_of, outdir)
-    todo = batch.pending(found, output_of, overwrite)
+    todo = _todo(found, output_of, outdir, overwrite)
     n_jobs = min(jobs or os.cpu_count() or 1, max(len(todo), 1))
     if n_jobs > 1 and backend is None:
         batch.start_workers(n_jobs)
     clf = _model(model)  # fail fast on a bad model
-    if not found:
-        fail("no inputs found in " + ", ".join(inputs) + (f" ({len(missing)} listed paths do not exist, e.g. "
-                                                          f"{missing[0]})" if missing else ""))
     _check_writable(outdir)
     pages = skipped = 0
-    failures: list[dict] = []
-    for path in missing:  # stale paths of a stdin list: reported like pages that fail
-        gone = batch.Result(path)
-        gone.fail("no such file or folder")
-        failures += gone.failures
-        err.print(f"[red]failed:[/red] {escape(path)}: no such file or folder")
+    failures = [{"source": path, "record": None, "reason": "no such file or folder"} for path in missing]
     labels: dict[str, int] = {}
+    pending = set(todo)
     start = time.monotonic()
     # SIGTERM (kill, a scheduler's timeout) stops the run as Ctrl-C does: workers stopped, temporary files removed
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with _progress(TextColumn("{task.fields[rate]}")) as progress:
-        task = progress.add_task("cleaning", total=len(todo), rate="")
-        for result in batch.run(todo, settings, n_jobs=n_jobs, backend=backend,
-                                scheduler=scheduler, model=clf):
-            pages += result.pages
-            skipped += result.skipped
-            for label, count in result.labels.items():
-                labels[label] = labels.get(label, 0) + count
-            for failure in result.failures:
-                failures.append(failure)
-                where = failure["source"] + (f" [{failure['record']}]" if failure["record"] else "")
-                progress.console.print(f"[red]failed:[/red] {escape(where)}: {escape(failure['reason'])}",
-                                       highlight=False)
-            progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
-    signal.signal(signal.SIGTERM, previous)
-    listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in set(todo)])
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) \
+        if threading.current_thread() is threading.main_thread() else None
+    try:
+        with _progress(TextColumn("{task.fields[rate]}")) as progress:
+            task = progress.add_task("cleaning", total=len(todo), rate="")
+            for result in batch.run(todo, settings, n_jobs=n_jobs, backend=backend,
+                                    scheduler=scheduler, model=clf):
+                pages += result.pages
+                skipped += result.skipped
+                for label, count in result.labels.items():
+                    labels[label] = labels.get(label, 0) + count
+                for failure in result.failures:
+                    failures.append(failure)
+                    where = failure["source"] + (f" [{failure['record']}]" if failure["record"] else "")
+                    progress.console.print(f"[red]failed:[/red] {escape(where)}: {escape(failure['reason'])}",
+                                           highlight=False)
+                progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
+    finally:  # an interrupted run still lists what failed in the archives it finished
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in pending])
     elapsed = time.monotonic() - start
     earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""
     err.print(escape(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "
@@ -333,15 +341,14 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
     `boilerclf show` and fix them with `boilerclf relabel` (or any editor). Pages already
     in the output folder are left as they are, so corrections are never overwritten.
     """
-    found = _pages(pages, outdir)
+    found, missing = _sources(pages, outdir)
 
     def output_of(source: Source) -> Path:
         return source.output(outdir, ".txt" if labelled.is_text_path(source.path) else ".html")
 
-    guard(batch.check_outputs, found, output_of, outdir)
-    todo = batch.pending(found, output_of, overwrite)
+    todo = _todo(found, output_of, outdir, overwrite)
     clf = _model(model)
-    failed = 0
+    failed = len(missing)
 
     def work(source: Source) -> Page:
         page = clf.predict_pages([read_page(source.path)])[0]
@@ -354,7 +361,7 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
         if page is None:
             failed += 1
             err.print(f"[red]failed:[/red] {escape(f'{source.path}: {reason}')}")
-    err.print(escape(f"labelled {len(todo) - failed} pages into {outdir}, {failed} failed; kept "
+    err.print(escape(f"labelled {len(todo) + len(missing) - failed} pages into {outdir}, {failed} failed; kept "
                      f"{len(found) - len(todo)} already there (--overwrite replaces them)"))
     raise typer.Exit(1 if failed else 0)
 

@@ -72,16 +72,16 @@ def sniff_binary(data: bytes) -> None:
             raise InputError(f"binary data, not a page ({what})")
     # random bytes are ~10% control bytes and not UTF-8; pages in legacy encodings have next to no
     # control bytes, while UTF-8 pages may carry runs of stray ones (up to 10% accepted)
-    limit = 0.1 if _mostly_utf8(head) is not None else 0.02
+    limit = 0.1 if _mostly_utf8(head, final=len(data) <= len(head)) is not None else 0.02
     if len(_CONTROL.findall(head)) > max(4, len(head) * limit) and not _utf16_without_bom(head):
         raise InputError("binary data, not a page (too many control bytes)")
 
 
-#: charset-normalizer's names of the encodings of the WHATWG Encoding Standard (what browsers decode)
+#: charset-normalizer's names of the encodings browsers decode (WHATWG), less the Mac ones they never guess
 _WEB = set("""ascii latin_1 cp1250 cp1251 cp1252 cp1253 cp1254 cp1255 cp1256 cp1257 cp1258 cp874 tis_620 cp866
-    koi8_r koi8_u mac_roman mac_cyrillic iso8859_2 iso8859_3 iso8859_4 iso8859_5 iso8859_6 iso8859_7 iso8859_8
+    koi8_r koi8_u iso8859_2 iso8859_3 iso8859_4 iso8859_5 iso8859_6 iso8859_7 iso8859_8
     iso8859_9 iso8859_10 iso8859_11 iso8859_13 iso8859_14 iso8859_15 iso8859_16 gb2312 gbk gb18030 big5
-    big5hkscs euc_jp euc_jis_2004 iso2022_jp shift_jis cp932 euc_kr cp949 utf_16_be utf_16_le utf_16""".split())
+    big5hkscs euc_jp euc_jis_2004 iso2022_jp shift_jis cp932 euc_kr cp949 utf_8 utf_16_be utf_16_le utf_16""".split())
 #: characters XML forbids (C0 controls, surrogates, U+FFFE/U+FFFF): no page shows them, and lxml
 #: parses them into the DOM but refuses them when rendering moves text, so they go at decoding
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -133,23 +133,22 @@ def _decode_bytes(data: bytes) -> str:
     return data.decode(encoding, errors="replace")
 
 
-_NON_ASCII = re.compile("[^\x00-\x7f]")
-
-
-def _mostly_utf8(data: bytes) -> str | None:
-    """The text if `data` is UTF-8 with at most a few bad bytes, replaced by U+FFFD as browsers do.
+def _mostly_utf8(data: bytes, final: bool = True) -> str | None:
+    """The text if `data` is UTF-8 with at most a few bad bytes, replaced by U+FFFD as browsers do
+    (`final=False`: `data` is the start of a page, and a character it cuts at the end is no error).
 
     A UTF-8 page with a stray Latin-1 byte has far more valid multi-byte characters than invalid
     sequences; a single-byte page (cp1252, even labelled UTF-8) has the reverse, and stays for
     the guessing below.
     """
+    utf8 = codecs.getincrementaldecoder("utf-8")
     try:
-        return data.decode("utf-8")
+        return utf8("strict").decode(data, final)
     except UnicodeDecodeError:
         pass
-    text = data.decode("utf-8", errors="replace")
+    text = utf8("replace").decode(data, final)
     bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # invalid sequences (one U+FFFD each)
-    good = len(_NON_ASCII.findall(text)) - bad  # valid multi-byte characters
+    good = len(text) - len(text.encode("ascii", "ignore")) - bad  # valid multi-byte characters
     return text if good > bad else None
 
 

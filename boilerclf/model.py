@@ -304,11 +304,13 @@ def read_meta(path: Path | str) -> dict:
         raise ModelError(f"no model file at {path}" + (" (the package was installed without its default model)"
                                                        if path == DEFAULT_MODEL else ""))
     try:
-        with zipfile.ZipFile(path) as archive:
-            meta = json.loads(archive.read(MANIFEST))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
         with open(path, "rb") as f:
             zipped = f.read(4) == b"PK\x03\x04"
+        with zipfile.ZipFile(path) as archive:
+            meta = json.loads(archive.read(MANIFEST))
+    except OSError as e:
+        raise ModelError(f"cannot read the model file {path}: {e.strerror or e}") from None
+    except (zipfile.BadZipFile, KeyError, ValueError) as e:
         what = "is truncated or corrupt (a zip that cannot be read)" if zipped and isinstance(e, zipfile.BadZipFile) \
             else "is not a boilerclf model"
         raise ModelError(f"{path} {what} ({type(e).__name__}: {e})") from None

@@ -100,7 +100,8 @@ def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = 
             items.append((item, False))
     sources, seen = [], set()
     for item, listed in items:
-        if listed and missing is not None and not glob.has_magic(item) and not os.path.lexists(item):
+        if listed and missing is not None and not os.path.lexists(item) and not (
+                glob.has_magic(item) and glob.glob(item, recursive=True)):
             missing.append(item)
             continue
         for path, relative in _expand(item, outdir):

@@ -152,28 +152,32 @@ def test_a_bad_record_fails_alone_inside_an_archive(tmp_path):
 
 
 def test_model_copies_of_killed_runs_are_removed(tmp_path, monkeypatch):
-    """`--jobs 2` gives its workers a copy of the model in the temp folder; a run killed outright
-    cannot delete it, so the next run removes the copies whose process is gone, and no other."""
-    import subprocess
-    import sys
+    """`--jobs 2` gives its workers a copy of the model in the temp folder, locked while the run
+    lives; a run killed outright cannot delete it, so the next run removes the copies whose lock
+    nobody holds, and no other."""
+    import fcntl
     import tempfile
+    import time
 
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    stale, live, other = (temp / f"boilerclf-{dead.pid}-x1", temp / f"boilerclf-{os.getppid()}-x2", temp / "boilerclf-x3")
-    for folder in (stale, live, other):
+    folders = {name: temp / f"boilerclf-{name}" for name in ("stale", "live", "young", "nolock")}
+    for name, folder in folders.items():
         folder.mkdir()
         (folder / "model.joblib").write_bytes(b"model")
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:2]:
-        shutil.copy(page, src / page.name)
-    assert invoke("clean", src, "-o", tmp_path / "out", "-j", "2").exit_code == 0
-    assert not stale.exists() and live.exists() and other.exists()
-    assert sorted(p.name for p in temp.iterdir()) == sorted([live.name, other.name])  # its own copy is gone too
+        if name != "nolock":
+            (folder / "lock").write_bytes(b"")
+        if name != "young":
+            os.utime(folder, (time.time() - 3600, time.time() - 3600))
+    with open(folders["live"] / "lock", "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a live run holds it
+        src = tmp_path / "in"
+        src.mkdir()
+        for page in NEWS[:2]:
+            shutil.copy(page, src / page.name)
+        assert invoke("clean", src, "-o", tmp_path / "out", "-j", "2").exit_code == 0
+    assert sorted(p.name for p in temp.iterdir()) == sorted(f"boilerclf-{n}" for n in ("live", "young", "nolock"))
 
 
 def _digest(folder):
@@ -189,11 +193,18 @@ def test_outputs_never_overwrite_inputs_or_become_inputs(tmp_path):
     for command, out, says in (("clean", src / "cleaned", "is inside the input folder"),
                                ("clean", src, "is inside the input folder"),
                                ("label", src, "is inside the input folder"),
-                               ("clean", None, "would be overwritten by its own output")):
+                               ("clean", None, "is an input and would be overwritten")):
         args = [src / "al.txt", "-o", src] if out is None else [src, "-o", out]
         result = invoke(command, *args)
         assert result.exit_code == 2 and says in " ".join(result.output.split()), result.output
     assert _digest(src) == before and not (src / "cleaned").exists()
+    nested = src / "in"  # its page in/x.html.gz would be cleaned into in/x.txt, another input
+    (nested / "in").mkdir(parents=True)
+    shutil.copy(NEWS[0], nested / "in" / "x.html.gz")
+    (nested / "x.txt").write_text("an input page")
+    result = invoke("clean", nested, "-o", src, "--overwrite")
+    assert result.exit_code == 2 and "is an input and would be overwritten" in " ".join(result.output.split())
+    assert (nested / "x.txt").read_text() == "an input page"
 
 
 def test_a_folder_s_manifest_and_errors_file_are_not_read_as_archives(tmp_path):
@@ -207,7 +218,7 @@ def test_a_folder_s_manifest_and_errors_file_are_not_read_as_archives(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [NEWS[0].name.replace(".html.gz", ".txt")]
 
 
-def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path):
+def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path, monkeypatch):
     """Record keys and file names are printed as they are (not read as console markup), and a rerun
     that skips a finished archive keeps listing the records of it that failed."""
     archive = tmp_path / "scrape.jsonl"
@@ -216,8 +227,9 @@ def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path):
                                                                                      "html": good}) + "\n")
     out = tmp_path / "out"
     runs = []
-    for run in range(2):
-        runs.append(invoke("clean", archive, "-o", out, "-j", "1"))
+    for name in (archive, archive.relative_to(tmp_path)):  # the rerun names it another way
+        monkeypatch.chdir(tmp_path)
+        runs.append(invoke("clean", name, "-o", out, "-j", "1"))
         assert runs[-1].exit_code == 1, runs[-1].output
         errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
         assert [e["record"] for e in errors] == ["[/x]"]
@@ -228,16 +240,40 @@ def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path):
 
 def test_outputs_get_the_usual_file_mode(tmp_path):
     umask = os.umask(0o022)
-    os.umask(umask)
-    assert invoke("clean", AL_MONITOR, "-o", tmp_path / "out", "-j", "1").exit_code == 0
-    assert (tmp_path / "out" / AL_MONITOR.name).stat().st_mode & 0o777 == 0o666 & ~umask
+    try:
+        assert invoke("clean", AL_MONITOR, "-o", tmp_path / "out", "-j", "1").exit_code == 0
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out" / AL_MONITOR.name).stat().st_mode & 0o777 == 0o644
 
 
 def test_a_stale_path_in_a_stdin_list_fails_alone(tmp_path):
-    listed = f"{NEWS[0]}\n{tmp_path / 'gone.html'}\n{NEWS[1]}\n"
+    gone = [str(tmp_path / "gone.html"), str(tmp_path / "gone[1].html")]  # brackets: not a glob that matches
+    listed = f"{NEWS[0]}\n{gone[0]}\n{NEWS[1]}\n{gone[1]}\n"
     result = invoke("clean", "-", "-o", tmp_path / "out", "-j", "1", input=listed)
     assert result.exit_code == 1, result.output
     assert len(list((tmp_path / "out").glob("*.txt"))) == 2
     errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
-    assert errors == [{"source": str(tmp_path / "gone.html"), "record": None, "reason": "no such file or folder"}]
+    assert errors == [{"source": path, "record": None, "reason": "no such file or folder"} for path in gone]
+    for command in (["predict"], ["label", "-o", tmp_path / "labelled"]):
+        result = invoke(*command, "-", input=listed)
+        assert result.exit_code == 1 and "gone[1].html: no such file or folder" in " ".join(result.output.split())
     assert invoke("clean", tmp_path / "gone.html", "-o", tmp_path / "out").exit_code == 2  # named on the command line
+
+
+def test_an_interrupted_run_still_lists_the_failures_of_what_it_finished(tmp_path, monkeypatch):
+    import boilerclf.batch as batch
+
+    archive = tmp_path / "scrape.jsonl"
+    archive.write_text(json.dumps({"url": "https://a.example/", "html": ""}) + "\n")
+    run = batch.run
+
+    def interrupted(*args, **kwargs):
+        yield from run(*args, **kwargs)
+        raise KeyboardInterrupt  # Ctrl-C or SIGTERM once the archive is done
+
+    monkeypatch.setattr(batch, "run", interrupted)
+    result = invoke("clean", archive, "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code != 0 and (tmp_path / "out" / "scrape.jsonl").exists()
+    errors = (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()
+    assert len(errors) == 1 and json.loads(errors[0])["reason"] == "empty page"
