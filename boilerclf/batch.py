@@ -294,6 +294,26 @@ def check_outputs(sources: Sequence[Source], output_of: Callable[[Source], Path]
         seen[out] = source.path
 
 
+RUN_FILE = "boilerclf-run.json"  # in the output folder, by the errors file: the options its outputs were made with
+
+
+def check_options(outdir: Path, options: dict, redo: bool) -> None:
+    """Refuse to resume into a folder whose outputs were made with other options (another
+    --format, --keep or model): the kept outputs and the new ones would silently disagree.
+    `redo`: every output is (re)made this run. Then record this run's options."""
+    path = outdir / RUN_FILE
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        earlier = None
+    if isinstance(earlier, dict) and earlier != options and not redo:
+        changed = "; ".join(f"{key} was {earlier.get(key)}, now {value}" for key, value in options.items()
+                            if earlier.get(key) != value)
+        raise InputError(f"the outputs already in {outdir} were made with other options ({changed}): rerun with "
+                         "--overwrite to redo them all, or choose another output folder")
+    write_atomic(path, json.dumps(options, ensure_ascii=False) + "\n")
+
+
 def pending(sources: Sequence[Source], output_of: Callable[[Source], Path], overwrite: bool) -> list[Source]:
     """The sources whose output does not exist yet (all of them with `overwrite`)."""
     return [s for s in sources if overwrite or not output_of(s).exists()]

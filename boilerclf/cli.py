@@ -289,6 +289,9 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         batch.start_workers(n_jobs)
     clf = _model(model)  # fail fast on a bad model
     _check_writable(outdir)
+    made_by = f"the model trained {clf.meta.get('trained_at')} on data {clf.meta.get('data', {}).get('fingerprint')}"
+    guard(batch.check_options, outdir, {"format": fmt, "keep": ",".join(settings.keep), "model": made_by},
+          redo=len(todo) == len(found))
     pages = skipped = 0
     failures = [{"source": path, "record": None, "reason": "no such file or folder"} for path in missing]
     labels: dict[str, int] = {}

@@ -66,14 +66,14 @@ def test_globs_stdin_lists_resume_and_overwrite(tmp_path):
     out = tmp_path / "out"
     first = invoke("clean", str(src / "*1.html.gz"), "-o", out, "-j", "1")
     assert first.exit_code == 0, first.output
-    done = sorted(p.name for p in out.iterdir())
+    done = sorted(p.name for p in out.glob("*.txt"))
     assert done and all(name.endswith("1.txt") for name in done)
     listed = "\n".join(str(p) for p in sorted(src.iterdir())) + "\n"
-    stamp = {p: p.stat().st_mtime_ns for p in out.iterdir()}
+    stamp = {p: p.stat().st_mtime_ns for p in out.glob("*.txt")}
     second = invoke("clean", "-", "-o", out, "-j", "1", input=listed)
     assert second.exit_code == 0
     assert f"skipped {len(done)} inputs already done" in " ".join(second.output.split())
-    assert len(list(out.iterdir())) == 4 and all(p.stat().st_mtime_ns == t for p, t in stamp.items())
+    assert len(list(out.glob("*.txt"))) == 4 and all(p.stat().st_mtime_ns == t for p, t in stamp.items())
     third = invoke("clean", src, "-o", out, "-j", "1", "--overwrite")
     assert "skipped 0 inputs already done" in " ".join(third.output.split())
     assert not list(out.glob(".*.part"))
@@ -87,8 +87,8 @@ def test_parallel_jobs_give_the_same_outputs_as_one(tmp_path):
     shutil.copy(AL_MONITOR, src / "al.txt")
     assert invoke("clean", src, "-o", tmp_path / "one", "-j", "1").exit_code == 0
     assert invoke("clean", src, "-o", tmp_path / "two", "-j", "2").exit_code == 0
-    one = {p.name: p.read_text() for p in (tmp_path / "one").iterdir()}
-    assert one == {p.name: p.read_text() for p in (tmp_path / "two").iterdir()} and len(one) == 7
+    one = {p.name: p.read_text() for p in (tmp_path / "one").glob("*.txt")}
+    assert one == {p.name: p.read_text() for p in (tmp_path / "two").glob("*.txt")} and len(one) == 7
 
 
 def test_dask_backend_on_a_local_cluster(tmp_path):
@@ -103,8 +103,8 @@ def test_dask_backend_on_a_local_cluster(tmp_path):
         result = invoke("clean", src, "-o", tmp_path / "dask", "--backend", "dask", "--scheduler",
                         cluster.scheduler_address)
     assert result.exit_code == 0, result.output
-    local = {p.name: p.read_text() for p in (tmp_path / "local").iterdir()}
-    assert local == {p.name: p.read_text() for p in (tmp_path / "dask").iterdir()} and len(local) == 3
+    local = {p.name: p.read_text() for p in (tmp_path / "local").glob("*.txt")}
+    assert local == {p.name: p.read_text() for p in (tmp_path / "dask").glob("*.txt")} and len(local) == 3
 
 
 def test_pages_labelled_together_fail_alone(tmp_path):
@@ -215,7 +215,8 @@ def test_a_folder_s_manifest_and_errors_file_are_not_read_as_archives(tmp_path):
     (src / "boilerclf-errors.jsonl").write_text(json.dumps({"source": "a", "reason": "b"}) + "\n")
     result = invoke("clean", src, "-o", tmp_path / "out", "-j", "1")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [NEWS[0].name.replace(".html.gz", ".txt")]
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted(["boilerclf-run.json", NEWS[0].name.replace(".html.gz", ".txt")])
 
 
 def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path, monkeypatch):
@@ -277,3 +278,21 @@ def test_an_interrupted_run_still_lists_the_failures_of_what_it_finished(tmp_pat
     assert result.exit_code != 0 and (tmp_path / "out" / "scrape.jsonl").exists()
     errors = (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()
     assert len(errors) == 1 and json.loads(errors[0])["reason"] == "empty page"
+
+
+def test_resuming_with_other_options_is_refused(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:2]:
+        shutil.copy(page, src / page.name)
+    out = tmp_path / "out"
+    assert invoke("clean", src, "-o", out, "-j", "1").exit_code == 0
+    shutil.copy(NEWS[2], src / NEWS[2].name)
+    before = _digest(out)
+    result = invoke("clean", src, "-o", out, "-j", "1", "--keep", "content", "--keep", "promo")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "keep was content, now content,promo" in said and "--overwrite" in said
+    assert _digest(out) == before  # nothing written: the old outputs and new ones would disagree
+    assert invoke("clean", src, "-o", out, "-j", "1").exit_code == 0  # same options: resumes
+    assert len(list(out.glob("*.txt"))) == 3
+    assert invoke("clean", src, "-o", out, "-j", "1", "--keep", "promo", "--overwrite").exit_code == 0

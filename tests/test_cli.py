@@ -90,7 +90,7 @@ def test_clean_writes_every_format_mirrors_names_and_reports_bad_pages(tmp_path,
         assert result.exit_code == 1  # the empty page failed, and the status says so
         assert "empty.html: empty page" in result.output.replace("\n", "")
         written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-        assert written == sorted([f"al{suffix}", f"sub dir/news{suffix}", "boilerclf-errors.jsonl"])
+        assert written == sorted([f"al{suffix}", f"sub dir/news{suffix}", "boilerclf-errors.jsonl", "boilerclf-run.json"])
         errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
         assert [(e["source"].endswith("empty.html"), e["reason"]) for e in errors] == [(True, "empty page")]
     record = json.loads((tmp_path / "jsonl" / "al.jsonl").read_text())
