@@ -224,7 +224,7 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
     Pages are read, labelled a batch at a time (`_Batch`), then written; an archive's records
     go through the same steps and into one output.
     """
-    results = [Result(str(source.path)) for source in sources]
+    results = [Result(os.path.abspath(source.path)) for source in sources]  # absolute: reruns may start elsewhere
 
     def write(owner: tuple[Result, Source], page: Page) -> None:
         result, source = owner
@@ -294,24 +294,44 @@ def check_outputs(sources: Sequence[Source], output_of: Callable[[Source], Path]
         seen[out] = source.path
 
 
+@contextlib.contextmanager
+def folder_lock(outdir: Path) -> Iterator[None]:
+    """Hold the output folder for one run: two runs writing into it at once would redo each
+    other's pages and overwrite each other's errors file."""
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(outdir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(f"another boilerclf run is writing into {outdir}: wait for it to end, or choose "
+                             "another output folder") from None
+        yield
+    finally:
+        os.close(fd)
+
+
 RUN_FILE = "boilerclf-run.json"  # in the output folder, by the errors file: the options its outputs were made with
 
 
-def check_options(outdir: Path, options: dict, redo: bool) -> None:
-    """Refuse to resume into a folder whose outputs were made with other options (another
-    --format, --keep or model): the kept outputs and the new ones would silently disagree.
+def check_options(outdir: Path, fmt: str, options: dict, redo: bool) -> None:
+    """Refuse to resume into a folder whose outputs of this format were made with other options
+    (another --keep or model): the kept outputs and the new ones would silently disagree.
     `redo`: every output is (re)made this run. Then record this run's options."""
     path = outdir / RUN_FILE
     try:
-        earlier = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        earlier = None
+        made = json.loads(path.read_text(encoding="utf-8"))
+        earlier = made.get(fmt)
+    except (OSError, ValueError, AttributeError):
+        made, earlier = {}, None
     if isinstance(earlier, dict) and earlier != options and not redo:
         changed = "; ".join(f"{key} was {earlier.get(key)}, now {value}" for key, value in options.items()
                             if earlier.get(key) != value)
-        raise InputError(f"the outputs already in {outdir} were made with other options ({changed}): rerun with "
-                         "--overwrite to redo them all, or choose another output folder")
-    write_atomic(path, json.dumps(options, ensure_ascii=False) + "\n")
+        raise InputError(f"the {fmt} outputs already in {outdir} were made with other options ({changed}): rerun "
+                         "with --overwrite to redo them all, or choose another output folder")
+    write_atomic(path, json.dumps({**made, fmt: options}, ensure_ascii=False, indent=1) + "\n")
 
 
 def pending(sources: Sequence[Source], output_of: Callable[[Source], Path], overwrite: bool) -> list[Source]:
@@ -332,8 +352,11 @@ def start_workers(n_jobs: int) -> None:
     finds them ready (joblib reuses its worker processes between calls)."""
     from joblib import Parallel, delayed
 
-    thread = threading.Thread(target=lambda: Parallel(n_jobs=n_jobs)(delayed(_import_model)() for _ in range(n_jobs)),
-                              daemon=True)
+    def warm() -> None:
+        with contextlib.suppress(Exception):  # only a head start: a run interrupted meanwhile need not hear of it
+            Parallel(n_jobs=n_jobs)(delayed(_import_model)() for _ in range(n_jobs))
+
+    thread = threading.Thread(target=warm, daemon=True)
     thread.start()
     _starting.append(thread)
 

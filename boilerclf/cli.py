@@ -6,11 +6,12 @@ shipped with boilerclf.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -266,8 +267,6 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
     page failed, 2 for a usage error.
     """
     import os
-    import signal
-    import threading
     import time
 
     if fmt not in FORMATS:
@@ -278,47 +277,45 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         fail("--scheduler is the address of a Dask scheduler: add --backend dask")
     settings = batch.Settings(outdir=outdir, fmt=fmt, keep=_keep(keep), model_path=str(model) if model else None,
                               max_bytes=max_bytes, timeout=timeout)
-    found, missing = _sources(inputs, outdir, pages_only=False)
+    with _sigterm_interrupts(), contextlib.ExitStack() as stack:
+        found, missing = _sources(inputs, outdir, pages_only=False)
 
-    def output_of(source: Source) -> Path:
-        return source.output(outdir, SUFFIX[fmt])
+        def output_of(source: Source) -> Path:
+            return source.output(outdir, SUFFIX[fmt])
 
-    todo = _todo(found, output_of, outdir, overwrite)
-    n_jobs = min(jobs or os.cpu_count() or 1, max(len(todo), 1))
-    if n_jobs > 1 and backend is None:
-        batch.start_workers(n_jobs)
-    clf = _model(model)  # fail fast on a bad model
-    _check_writable(outdir)
-    made_by = f"the model trained {clf.meta.get('trained_at')} on data {clf.meta.get('data', {}).get('fingerprint')}"
-    guard(batch.check_options, outdir, {"format": fmt, "keep": ",".join(settings.keep), "model": made_by},
-          redo=len(todo) == len(found))
-    pages = skipped = 0
-    failures = [{"source": path, "record": None, "reason": "no such file or folder"} for path in missing]
-    labels: dict[str, int] = {}
-    pending = set(todo)
-    start = time.monotonic()
-    # SIGTERM (kill, a scheduler's timeout) stops the run as Ctrl-C does: workers stopped, temporary files removed
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) \
-        if threading.current_thread() is threading.main_thread() else None
-    try:
-        with _progress(TextColumn("{task.fields[rate]}")) as progress:
-            task = progress.add_task("cleaning", total=len(todo), rate="")
-            for result in batch.run(todo, settings, n_jobs=n_jobs, backend=backend,
-                                    scheduler=scheduler, model=clf):
-                pages += result.pages
-                skipped += result.skipped
-                for label, count in result.labels.items():
-                    labels[label] = labels.get(label, 0) + count
-                for failure in result.failures:
-                    failures.append(failure)
-                    where = failure["source"] + (f" [{failure['record']}]" if failure["record"] else "")
-                    progress.console.print(f"[red]failed:[/red] {escape(where)}: {escape(failure['reason'])}",
-                                           highlight=False)
-                progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
-    finally:  # an interrupted run still lists what failed in the archives it finished
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-        listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in pending])
+        todo = _todo(found, output_of, outdir, overwrite)
+        _check_writable(outdir)
+        guard(stack.enter_context, batch.folder_lock(outdir))
+        n_jobs = min(jobs or os.cpu_count() or 1, max(len(todo), 1))
+        if n_jobs > 1 and backend is None:
+            batch.start_workers(n_jobs)
+        clf = _model(model)  # fail fast on a bad model
+        made_by = f"the model trained {clf.meta.get('trained_at')} on data {clf.meta.get('data', {}).get('fingerprint')}"
+        guard(batch.check_options, outdir, fmt, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
+              redo=len(todo) == len(found))
+        pages = skipped = 0
+        failures = [{"source": os.path.abspath(path), "record": None, "reason": "no such file or folder"}
+                    for path in missing]
+        labels: dict[str, int] = {}
+        pending = set(todo)
+        start = time.monotonic()
+        try:
+            with _progress(TextColumn("{task.fields[rate]}")) as progress:
+                task = progress.add_task("cleaning", total=len(todo), rate="")
+                for result in batch.run(todo, settings, n_jobs=n_jobs, backend=backend,
+                                        scheduler=scheduler, model=clf):
+                    pages += result.pages
+                    skipped += result.skipped
+                    for label, count in result.labels.items():
+                        labels[label] = labels.get(label, 0) + count
+                    for failure in result.failures:
+                        failures.append(failure)
+                        where = failure["source"] + (f" [{failure['record']}]" if failure["record"] else "")
+                        progress.console.print(f"[red]failed:[/red] {escape(where)}: {escape(failure['reason'])}",
+                                               highlight=False)
+                    progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
+        finally:  # an interrupted run still lists what failed in the archives it finished
+            listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in pending])
     elapsed = time.monotonic() - start
     earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""
     err.print(escape(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "
@@ -327,6 +324,23 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
                      + earlier + (f" (see {outdir / batch.ERRORS_FILE})" if listed else "")
                      + f"; blocks per label: {labels}"))
     raise typer.Exit(1 if listed else 0)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (kill, a scheduler's time limit) stops a run as Ctrl-C does: workers stopped,
+    temporary files removed, the errors file written (only the main thread may set handlers)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()

@@ -82,6 +82,7 @@ _WEB = set("""ascii latin_1 cp1250 cp1251 cp1252 cp1253 cp1254 cp1255 cp1256 cp1
     koi8_r koi8_u iso8859_2 iso8859_3 iso8859_4 iso8859_5 iso8859_6 iso8859_7 iso8859_8
     iso8859_9 iso8859_10 iso8859_11 iso8859_13 iso8859_14 iso8859_15 iso8859_16 gb2312 gbk gb18030 big5
     big5hkscs euc_jp euc_jis_2004 iso2022_jp shift_jis cp932 euc_kr cp949 utf_8 utf_16_be utf_16_le utf_16""".split())
+_AS_BROWSERS = {"iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254", "gb2312": "gb18030", "gbk": "gb18030"}
 #: characters XML forbids (C0 controls, surrogates, U+FFFE/U+FFFF): no page shows them, and lxml
 #: parses them into the DOM but refuses them when rendering moves text, so they go at decoding
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -111,8 +112,8 @@ def _decode_bytes(data: bytes) -> str:
     declared = _DECLARED.search(data[:4096])
     if declared:
         name = (declared.group(1) or declared.group(2)).decode("ascii", "ignore")
-        try:
-            return data.decode(name)
+        try:  # browsers read pages labelled Latin-1 or ASCII as windows-1252 (WHATWG): their “quotes” and € are cp1252
+            return data.decode(_AS_BROWSERS.get(codecs.lookup(name).name, name))
         except (LookupError, UnicodeDecodeError):
             pass
     # only encodings browsers decode: charset-normalizer also tries DOS and Mac code pages (cp775,
@@ -149,7 +150,7 @@ def _mostly_utf8(data: bytes, final: bool = True) -> str | None:
     text = utf8("replace").decode(data, final)
     bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # invalid sequences (one U+FFFD each)
     good = len(text) - len(text.encode("ascii", "ignore")) - bad  # valid multi-byte characters
-    return text if good > bad else None
+    return text if good >= bad and good else None  # a tie: a page with one é and one stray byte is UTF-8
 
 
 def build_dom(text: str):

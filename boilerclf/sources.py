@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import itertools
 import json
 import os
 import sys
@@ -79,8 +80,12 @@ def _expand(item: str, outdir: Optional[Path]) -> Iterator[tuple[Path, Path]]:
         matches = sorted(glob.glob(item, recursive=True))
         if not matches:
             raise InputError(f"no files match {item}")
-        for match in matches:
-            yield from _expand(match, outdir)
+        # names below the pattern's fixed folder are kept: crawl/**/*.html mirrors crawl's subfolders
+        base = Path(*itertools.takewhile(lambda part: not glob.has_magic(part), path.parts))
+        for match in map(Path, matches):
+            below = match.relative_to(base)
+            for found, relative in _expand(str(match), outdir):
+                yield found, (below if match.is_dir() else below.parent) / relative
     else:
         raise InputError(f"no such file or folder: {item}" + (" (`-` reads a list of input paths from stdin, "
                                                                "not a page)" if "<" in item else ""))
@@ -89,7 +94,8 @@ def _expand(item: str, outdir: Optional[Path]) -> Iterator[tuple[Path, Path]]:
 def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = None,
                  outdir: Optional[Path] = None, missing: Optional[list[str]] = None) -> list[Source]:
     """Every input file: folders are walked, globs expanded, and `-` reads paths from stdin.
-    With `outdir` (where outputs go), a folder that contains it is refused. With `missing`, the
+    With `outdir` (where outputs go), a folder that contains it is refused, and files inside it
+    (a glob or list that matches the last run's outputs) are passed over. With `missing`, the
     paths of a stdin list that do not exist are put there rather than stopping everything (a
     list of a million paths may hold a few stale ones)."""
     items: list[tuple[str, bool]] = []
@@ -99,14 +105,20 @@ def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = 
         else:
             items.append((item, False))
     sources, seen = [], set()
+    skip = outdir.resolve() if outdir is not None else None
     for item, listed in items:
         if listed and missing is not None and not os.path.lexists(item) and not (
                 glob.has_magic(item) and glob.glob(item, recursive=True)):
             missing.append(item)
             continue
+        plain = os.path.normpath(item)
         for path, relative in _expand(item, outdir):
-            if path.resolve() not in seen:
-                seen.add(path.resolve())
+            if listed and path == Path(item) and not (os.path.isabs(plain) or plain.startswith("..")):
+                relative = Path(plain)  # a listed file keeps its folders, as `find . -name ...` gives them
+            resolved = path.resolve()
+            # a list or pattern that matches the last run's outputs: they are no inputs
+            if resolved not in seen and not (skip and (listed or glob.has_magic(item)) and resolved.is_relative_to(skip)):
+                seen.add(resolved)
                 sources.append(Source(path, relative))
     return sources
 

@@ -296,3 +296,35 @@ def test_resuming_with_other_options_is_refused(tmp_path):
     assert invoke("clean", src, "-o", out, "-j", "1").exit_code == 0  # same options: resumes
     assert len(list(out.glob("*.txt"))) == 3
     assert invoke("clean", src, "-o", out, "-j", "1", "--keep", "promo", "--overwrite").exit_code == 0
+    assert invoke("clean", src, "-o", out, "-j", "1", "-f", "html").exit_code == 0  # other outputs, other suffix
+    assert invoke("clean", src, "-o", out, "-j", "1", "--keep", "promo").exit_code == 0  # text outputs: as recorded
+
+
+def test_globs_and_lists_mirror_folders_and_pass_over_outputs(tmp_path, monkeypatch):
+    """`crawl/**/*.html.gz` and `find . -name ... | clean -` keep the subfolders (two index pages
+    do not collide), and a rerun whose pattern or list now matches the outputs resumes."""
+    monkeypatch.chdir(tmp_path)
+    for site, page in zip("ab", NEWS):
+        (tmp_path / "crawl" / site).mkdir(parents=True)
+        shutil.copy(page, tmp_path / "crawl" / site / "index.html.gz")
+    for run in range(2):
+        result = invoke("clean", "crawl/**/*.html*", "-o", "crawl/out", "-j", "1", "-f", "html")
+        assert result.exit_code == 0, result.output
+        listed = "".join(f"./{p.relative_to(tmp_path)}\n" for p in sorted(tmp_path.rglob("*.html*"))
+                         if not p.is_relative_to(tmp_path / "crawl" / "out"))  # on the rerun: listed/ too
+        result = invoke("clean", "-", "-o", "listed", "-j", "1", "-f", "html", input=listed)
+        assert result.exit_code == 0, result.output
+    assert sorted(p.relative_to(tmp_path / "crawl/out").as_posix() for p in (tmp_path / "crawl/out").rglob("*.html")) \
+        == ["a/index.html", "b/index.html"]
+    assert {p.relative_to(tmp_path / "listed").as_posix() for p in (tmp_path / "listed").rglob("*.html")} \
+        == {"crawl/a/index.html", "crawl/b/index.html"}
+
+
+def test_two_runs_into_one_output_folder_at_once_are_refused(tmp_path):
+    from boilerclf.batch import folder_lock
+
+    (tmp_path / "out").mkdir()
+    with folder_lock(tmp_path / "out"):  # as a run in progress holds it
+        result = invoke("clean", AL_MONITOR, "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 2 and "another boilerclf run is writing into" in " ".join(result.output.split())
+    assert invoke("clean", AL_MONITOR, "-o", tmp_path / "out", "-j", "1").exit_code == 0

@@ -64,6 +64,20 @@ def test_utf8_page_with_a_stray_latin1_byte_stays_utf8():
     assert text == decode(raw[:middle]) + " caf\ufffd " + decode(raw[middle:])
 
 
+def test_pages_declared_latin1_are_read_as_browsers_read_them():
+    """Browsers read pages labelled ISO-8859-1 (or ASCII) as windows-1252; Latin-1 itself would
+    turn their “quotes”, dashes and € into invisible C1 controls."""
+    raw = gzip.decompress((CORPUS / "trafilatura-eval" / "html" / "tdg.ch.chlorothalonil.html.gz").read_bytes())
+    text = [b.text for b in segment(raw).blocks if len(b.text) > 150][2] + " « 12 € » – “d’accord”"
+    for label in ("ISO-8859-1", "latin1", "us-ascii"):
+        page = f'<html><head><meta charset="{label}"></head><body><p>{text}</p></body></html>'.encode("cp1252")
+        assert segment(page).blocks[0].text == text
+
+
+def test_a_page_declared_utf8_with_one_accent_and_one_stray_byte_stays_utf8():
+    assert decode('<meta charset="utf-8"><p>café x</p>'.encode() + b"\x92") == '<meta charset="utf-8"><p>café x</p>\ufffd'
+
+
 @pytest.mark.parametrize("block", [2, 7])
 def test_undeclared_short_french_cp1252_is_not_read_as_cp1250(block):
     """charset-normalizer ranks cp1250 or a DOS code page first on short French texts
