@@ -54,13 +54,23 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """UTF-16 text without a BOM shows as a NUL in every other byte."""
-    if len(head) >= 8:
-        even, odd = head[0::2].count(0), head[1::2].count(0)
-        if odd > len(head) * 0.4 and even < len(head) * 0.05:
-            return "utf-16-le"
-        if even > len(head) * 0.4 and odd < len(head) * 0.05:
-            return "utf-16-be"
+    """UTF-16 text without a BOM: mostly-ASCII text shows a NUL in every other byte; other text
+    (Russian, Japanese) decodes without error and has spaces or line breaks, which bytes of any
+    other encoding, read as UTF-16, almost never give (random bytes fail on lone surrogates)."""
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > len(head) * 0.4 and even < len(head) * 0.05:
+        return "utf-16-le"
+    if even > len(head) * 0.4 and odd < len(head) * 0.05:
+        return "utf-16-be"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)("strict").decode(head, False)
+        except UnicodeDecodeError:
+            continue
+        if sum(map(text.count, " \n\t\u3000")) > max(2, len(text) * 0.01):
+            return encoding
     return None
 
 

@@ -74,6 +74,17 @@ def test_pages_declared_latin1_are_read_as_browsers_read_them():
         assert segment(page).blocks[0].text == text
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_in_a_non_latin_script_is_read_not_refused(encoding):
+    """Without NULs in every other byte (Cyrillic, Japanese text), BOM-less UTF-16 was refused as binary."""
+    raw = gzip.decompress((CORPUS / "trafilatura-eval" / "html" / "tdg.ch.chlorothalonil.html.gz").read_bytes())
+    for text in ("Москва — столица России. Это крупнейший город страны.\n" * 40,
+                 "東京は日本の首都です。人口は約千四百万人です。\n" * 40):
+        page = segment(text.encode(encoding), text=True)
+        assert [b.text for b in page.blocks] == text.split("\n")[:-1]
+    assert decode(raw.decode("utf-8").encode(encoding)) == decode(raw)  # mostly ASCII: as before
+
+
 def test_a_page_declared_utf8_with_one_accent_and_one_stray_byte_stays_utf8():
     assert decode('<meta charset="utf-8"><p>café x</p>'.encode() + b"\x92") == '<meta charset="utf-8"><p>café x</p>\ufffd'
 
