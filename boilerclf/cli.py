@@ -49,6 +49,11 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def report_failure(where: object, reason: object) -> None:
+    """Report one input that failed, while the others go on (names printed as they are)."""
+    err.print(f"[red]failed:[/red] {escape(f'{where}: {reason}')}")
+
+
 def guard(fn: Callable[..., T], *args, **kwargs) -> T:
     """Call `fn`; a library error (bad input, bad model) becomes a one-line error and exit 2."""
     try:
@@ -76,7 +81,7 @@ def _sources(inputs: List, outdir: Optional[Path] = None, pages_only: bool = Tru
         fail(f"no inputs ({SUFFIXES}{'' if pages_only else ', archives'}) in " + ", ".join(map(str, inputs))
              + (f"; {len(missing)} listed paths do not exist, e.g. {missing[0]}" if missing else ""))
     for path in missing:
-        err.print(f"[red]failed:[/red] {escape(path)}: no such file or folder")
+        report_failure(path, "no such file or folder")
     return found, missing
 
 
@@ -223,7 +228,7 @@ def predict(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP), model: Op
         page, reason = batch.attempt(lambda s: clf.predict_pages([read_page(s.path)])[0], source)
         if not isinstance(page, Page):
             failed += 1
-            err.print(f"[red]failed:[/red] {escape(f'{source.path}: {reason}')}")
+            report_failure(source.path, reason)
             continue
         for b in page.blocks:
             sys.stdout.write(json.dumps({"page": str(source.path), "index": b.index, "label": b.label,
@@ -310,9 +315,8 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
                         labels[label] = labels.get(label, 0) + count
                     for failure in result.failures:
                         failures.append(failure)
-                        where = failure["source"] + (f" [{failure['record']}]" if failure["record"] else "")
-                        progress.console.print(f"[red]failed:[/red] {escape(where)}: {escape(failure['reason'])}",
-                                               highlight=False)
+                        report_failure(failure["source"] + (f" [{failure['record']}]" if failure["record"] else ""),
+                                       failure["reason"])
                     progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
         finally:  # an interrupted run still lists what failed in the archives it finished
             listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in pending])
@@ -377,7 +381,7 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
         page, reason = batch.attempt(work, source)
         if page is None:
             failed += 1
-            err.print(f"[red]failed:[/red] {escape(f'{source.path}: {reason}')}")
+            report_failure(source.path, reason)
     err.print(escape(f"labelled {len(todo) + len(missing) - failed} pages into {outdir}, {failed} failed; kept "
                      f"{len(found) - len(todo)} already there (--overwrite replaces them)"))
     raise typer.Exit(1 if failed else 0)
