@@ -35,7 +35,8 @@ app = typer.Typer(help="Clean scraped web pages: label each text block as conten
                   "navigation, with a classifier you can retrain on your own labelled pages.",
                   no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
                   pretty_exceptions_enable=False, rich_markup_mode="markdown")
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False)  # progress, warnings, errors
+out = Console(highlight=False)  # a command's results, so that `> file` keeps them
 T = TypeVar("T")
 _COLOURS = {"content": "green", "promo": "yellow", "subscription": "magenta", "navigation": "blue", None: "red"}
 MODEL_OPTION = typer.Option(None, "--model", "-m", help="Model file made by `boilerclf train` "
@@ -123,14 +124,14 @@ def _print_scores(cv: dict, title: str) -> None:
     for label, s in cv["per_label"].items():
         table.add_row(label, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"]))
     table.add_row("macro", "", "", f"{cv['macro_f1']:.3f}", "")
-    err.print(table)
+    out.print(table)
     matrix = Table(title="Confusion matrix (rows: true label, columns: predicted)")
     matrix.add_column("")
     for label in LABELS:
         matrix.add_column(label, justify="right")
     for label, row in zip(LABELS, cv["confusion"]):
         matrix.add_row(label, *map(str, row))
-    err.print(matrix)
+    out.print(matrix)
 
 
 def _print_cv(cv: dict) -> None:
@@ -138,28 +139,44 @@ def _print_cv(cv: dict) -> None:
     parts = [f"{name}: {cv[key]['macro_f1']:.3f}" for name, key in
              (("without the context stage", "without_context"), ("HTML blocks", "html_blocks"),
               ("text-only views", "text_blocks")) if cv.get(key)]
-    err.print("macro F1 " + "; ".join(parts))
+    out.print("macro F1 " + "; ".join(parts))
 
 
 @app.command()
-def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders of them: HTML with `data-label` "
-                                            "attributes, or `label<TAB>text` .txt files. A `pages.jsonl` manifest "
-                                            "in a folder gives each file's url and site."),
-          output: Path = typer.Option(..., "--output", "-o", help="Where to write the model (a .boilerclf file: a zip of meta.json and the estimators in skops format)."),
-          folds: int = typer.Option(5, help="Cross-validation folds, grouped by site; 0 skips cross-validation."),
-          jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for cross-validation."),
+def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders of them (walked recursively): HTML "
+                                            "(.html, .htm, .html.gz) with `data-label` attributes, or .txt files of "
+                                            "`label<TAB>text` lines. A `pages.jsonl` manifest in a folder gives each "
+                                            "file's url and site."),
+          output: Path = typer.Option(..., "--output", "-o", help="Where to write the model: a .boilerclf file (a zip "
+                                      "of meta.json and the estimators in skops format). An existing model there is "
+                                      "replaced; any other existing file is refused."),
+          folds: int = typer.Option(5, min=0, help="Cross-validation folds, grouped by site (at least as many sites "
+                                    "or, failing that, pages as folds); 0 skips cross-validation."),
+          jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes for cross-validation."),
           text_views: bool = typer.Option(True, help="Also train on text-only views of HTML pages, so the model "
                                           "works on plain-text input."),
+          as_json: bool = typer.Option(False, "--json", help="Print the cross-validation scores as one JSON object."),
           ) -> None:
     """Train a block classifier on labelled pages and save it.
 
     A block takes the label of its nearest ancestor-or-self with a `data-label` attribute
     (content, promo, subscription or navigation); unlabelled blocks are not trained on and
-    are counted. Scores come from cross-validation grouped by site (a site is never in both
-    a training and a test fold) and are saved in the model.
+    are counted. Label all four kinds: the model can only predict labels it was shown.
+
+    The scores come from cross-validation grouped by site (a site is never in both a
+    training and a test fold), so they estimate accuracy on sites the model has not seen;
+    they are printed and saved in the model (`boilerclf info`). Per label: precision (of
+    the blocks given that label, the share that had it), recall (of the blocks that had it,
+    the share found), F1 (their harmonic mean); macro is the mean F1 over the labels.
+
+    Time and memory: about 40 s of CPU per 100 labelled pages; the shipped model's 568 pages
+    take 4 minutes with -j 2 on two cores and 1.8 GB.
     """
+    if folds == 1:
+        fail("--folds 1 cannot cross-validate: give 0 (no cross-validation) or 2 or more")
     if output.is_dir():
         fail(f"{output} is a folder: give the model file's path, e.g. {output / 'model.boilerclf'}")
+    _check_replaceable(output)
     _check_writable(output.parent)
     files = guard(lambda: list(page_files(data)))
     if not files:
@@ -169,18 +186,57 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
         pages = guard(read_pages, data, progress=lambda _: progress.advance(task))
     from .model import train as train_model
 
-    model = guard(train_model, pages, cv_folds=folds, n_jobs=jobs, text_views=text_views)
+    try:
+        with err.status("training", spinner="dots") as status:
+            model = guard(train_model, pages, cv_folds=folds, n_jobs=jobs, text_views=text_views,
+                          progress=lambda stage: status.update(escape(stage)))
+            model.save(output)
+    except KeyboardInterrupt:
+        err.print("interrupted: no model was written")
+        raise typer.Exit(130)
     info = model.meta["data"]
     err.print(f"{info['pages']} pages from {info['sites']} sites; labelled blocks per label "
               f"(HTML and text views): {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
-    if model.meta["cv"]:
+    if as_json:
+        print(json.dumps(model.meta["cv"], indent=1))
+    elif model.meta["cv"]:
         _print_cv(model.meta["cv"])
-        if model.meta["cv"]["grouped_by"] != "site":
-            err.print(f"[yellow]warning:[/yellow] fewer sites than the {folds} folds, so the folds are grouped by page: "
-                      "pages of one site may sit on both sides, and these scores are optimistic. Give each page's site "
-                      "in pages.jsonl, or use fewer --folds.")
-    model.save(output)
+    by_site = bool(model.meta["cv"]) and model.meta["cv"]["grouped_by"] == "site"
+    if model.meta["cv"] and not by_site:
+        err.print(f"[yellow]warning:[/yellow] fewer sites than the {folds} folds, so the folds are grouped by page: "
+                  "pages of one site may sit on both sides, and these scores are optimistic. Give each page's site "
+                  "in pages.jsonl, or use fewer --folds.")
+    _warn_thin_labels(pages, folds if by_site else 0)
     err.print(escape(f"saved {output}"))
+
+
+def _check_replaceable(output: Path) -> None:
+    """Refuse to overwrite anything but a model (`-o` typed before a glob of pages, a page's own path)."""
+    from .model import read_meta
+
+    if output.exists():
+        try:
+            read_meta(output)
+        except BoilerclfError:
+            fail(f"{output} exists and is not a boilerclf model: refusing to replace it (remove it first, or give "
+                 "another --output)")
+
+
+def _warn_thin_labels(pages: list[Page], folds: int) -> None:
+    """Say which labels the model will never predict, or will be scored on in only a few folds."""
+    from .model import site_group
+
+    sites: dict[str, set] = {label: set() for label in LABELS}
+    for page in pages:
+        for block in page.blocks:
+            if block.label:
+                sites[block.label].add(site_group(page))
+    for label, found in sites.items():
+        if not found:
+            err.print(f"[yellow]warning:[/yellow] no block is labelled {label}: the model will never predict it")
+        elif folds and len(found) < folds:
+            err.print(f"[yellow]warning:[/yellow] {label} blocks come from only {len(found)} site(s), fewer than the "
+                      f"{folds} folds: some folds have none, and its scores are rough")
 
 
 @app.command()
@@ -211,7 +267,7 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
         table.add_column(column, justify="left" if column == "page" else "right")
     for row in result["worst_pages"]:
         table.add_row(escape(row["page"]), str(row["blocks"]), str(row["errors"]), f"{row['accuracy']:.3f}")
-    err.print(table)
+    out.print(table)
 
 
 @app.command()
@@ -295,6 +351,10 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         if n_jobs > 1 and backend is None:
             batch.start_workers(n_jobs)
         clf = _model(model)  # fail fast on a bad model
+        unknown = [k for k in settings.keep if k not in clf.labels]
+        if unknown:
+            err.print(f"[yellow]warning:[/yellow] the model was trained without {', '.join(unknown)} blocks and never "
+                      "gives that label")
         made_by = f"the model trained {clf.meta.get('trained_at')} on data {clf.meta.get('data', {}).get('fingerprint')}"
         guard(batch.check_options, outdir, fmt, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
               redo=len(todo) == len(found))

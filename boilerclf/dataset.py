@@ -27,6 +27,7 @@ def page_files(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, Path]]:
 
 
 def read_manifest(root: Path) -> dict[Path, dict]:
+    """The entries of the manifest in folder `root`, by resolved page path ({} without one)."""
     path = root / MANIFEST
     if not path.is_file():
         return {}
@@ -44,14 +45,14 @@ def read_manifest(root: Path) -> dict[Path, dict]:
 def text_view(page: Page) -> Page:
     """The page as a scraper's plain-text output would show it: same texts and labels, no DOM."""
     return Page(blocks=[Block(text=b.text, label=b.label) for b in page.blocks], source=page.source + "#text",
-                url=page.url, site=page.site)
+                url=page.url, site=page.site, view_of=page)
 
 
 def read_pages(inputs: Iterable[Path | str], progress: Optional[Callable[[Path], None]] = None) -> list[Page]:
     """Read every labelled page under the inputs, with its site taken from the manifest or URL."""
     pages = []
     for path, entry in manifest_entries(inputs):
-        page = read_labelled(path, url=entry.get("url"))
+        page = read_named(path, url=entry.get("url"))
         page.site = entry.get("site") or site_of(page.url) or path.stem.split(".html")[0]
         pages.append(page)
         if progress:
@@ -68,13 +69,40 @@ def fingerprint(pages: Iterable[Page]) -> str:
     return digest.hexdigest()[:16]
 
 
+def read_named(path: Path, url: Optional[str] = None) -> Page:
+    """`read_labelled`, whose errors name the file: in a set of hundreds, the user must find it."""
+    try:
+        return read_labelled(path, url=url)
+    except InputError as e:
+        if str(path) in str(e):
+            raise
+        raise InputError(f"{path}: {e}") from None
+
+
 def manifest_entries(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, dict]]:
-    """(page file, its manifest entry or {}) for every page under the inputs."""
+    """(page file, its manifest entry or {}) for every page under the inputs. A page's entry
+    comes from the nearest manifest that lists it, in its folder or a folder above it up to
+    the input, so a set gives the same sites whichever of its folders is named."""
     manifests: dict[Path, dict[Path, dict]] = {}
     for path, root in page_files(inputs):
-        if root not in manifests:
-            manifests[root] = read_manifest(root)
-        yield path, manifests[root].get(path.resolve(), {})
+        resolved, entry = path.resolve(), {}
+        for folder in _folders_up(path.parent, root):
+            if folder not in manifests:
+                manifests[folder] = read_manifest(folder)
+            if resolved in manifests[folder]:
+                entry = manifests[folder][resolved]
+                break
+        yield path, entry
+
+
+def _folders_up(folder: Path, root: Path) -> Iterator[Path]:
+    """`folder`, then its parents up to and including `root` (just `folder` when outside it)."""
+    yield folder
+    if folder != root and root in folder.parents:
+        for parent in folder.parents:
+            yield parent
+            if parent == root:
+                return
 
 
 def stats(inputs: Iterable[Path | str]) -> dict:
@@ -87,7 +115,7 @@ def stats(inputs: Iterable[Path | str]) -> dict:
     label_sites: dict[str, set] = {}
     sites, pages, unlabelled = set(), 0, 0
     for path, entry in manifest_entries(inputs):
-        page = read_labelled(path, url=entry.get("url"))
+        page = read_named(path, url=entry.get("url"))
         site: str = entry.get("site") or site_of(page.url) or path.stem
         language = entry.get("language", "unknown")
         pages += 1

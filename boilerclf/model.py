@@ -12,9 +12,11 @@ import platform
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
+import io
 import json
+import warnings
 import zipfile
 
 import numpy as np
@@ -24,6 +26,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
+from .batch import write_atomic
 from .context import ContextClassifier, decide
 from .dataset import fingerprint, text_view
 from .features import FEATURES_VERSION, BlockFeatures
@@ -84,10 +87,13 @@ def training_set(pages: Sequence[Page], text_views: bool = True) -> tuple[list[B
 def scores(y_true: Sequence | np.ndarray, y_pred: Sequence | np.ndarray) -> dict:
     """Per-label precision/recall/F1/support, macro F1 and the confusion matrix (rows: truth)."""
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=list(LABELS), zero_division=0)
+    # macro over the labels that occur (in truth or predictions): a label absent from both says nothing
+    present = [i for i, lab in enumerate(LABELS) if s[i] or lab in set(np.asarray(y_pred).tolist())]
     return {
         "per_label": {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
                             "f1": round(float(f[i]), 4), "support": int(s[i])} for i, lab in enumerate(LABELS)},
-        "macro_f1": round(float(np.mean(f)), 4),
+        "macro_f1": round(float(np.mean(f[present])) if present else 0.0, 4),
+        "macro_labels": [LABELS[i] for i in present],
         "accuracy": round(float(np.mean(np.asarray(y_true) == np.asarray(y_pred))), 4),
         "confusion": confusion_matrix(y_true, y_pred, labels=list(LABELS)).tolist(),
     }
@@ -98,13 +104,23 @@ def _page_ids(blocks: Sequence[Block]) -> np.ndarray:
     return np.asarray([ids.setdefault(id(b.page), len(ids)) for b in blocks])
 
 
-def _folds(groups: Sequence[str], blocks: Sequence[Block], folds: int) -> tuple[GroupKFold, np.ndarray, str]:
+def _source_pages(blocks: Sequence[Block]) -> np.ndarray:
+    """A page number per block, the same for a page and its text view, so that folds grouped
+    by page never hold a page's text on one side and its HTML on the other."""
+    ids: dict[int, int] = {}
+    return np.asarray([ids.setdefault(id(b.page.view_of or b.page) if b.page else id(b), len(ids)) for b in blocks])
+
+
+def _folds(groups: Sequence[str], blocks: Sequence[Block], folds: int, why: str = "") -> tuple[GroupKFold, np.ndarray, str]:
     """Group by site; with fewer sites than folds, by page (and say so in the scores)."""
     if len(set(groups)) >= folds:
         return GroupKFold(folds), np.asarray(groups), "site"
-    pages = _page_ids(blocks)
-    if len(set(pages.tolist())) < folds:
-        raise ModelError(f"{folds}-fold cross-validation needs at least {folds} labelled pages")
+    pages = _source_pages(blocks)
+    n_pages = len(set(pages.tolist()))
+    if n_pages < folds:
+        raise ModelError(f"{folds}-fold cross-validation{why} needs at least {folds} labelled pages; these are "
+                         f"{n_pages} page(s)" + ("" if why else f": use --folds {n_pages}" if n_pages >= 2
+                                                 else ": label more pages"))
     return GroupKFold(folds), pages, "page"
 
 
@@ -213,29 +229,40 @@ def _label_or_none(model: Model, html: bytes | str, text: bool) -> Optional[Page
 
 
 def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_views: bool = True,
-          context: bool = True) -> Model:
+          context: bool = True, progress: Optional[Callable[[str], None]] = None) -> Model:
     """Fit both stages on every labelled block, scoring them first by grouped cross-validation.
 
     The context stage learns from out-of-fold first-stage probabilities, as it will see
     them on unseen pages. The feature step is stateless, so features are computed once
     and only the classifiers are refitted per fold.
     """
+    say = progress or (lambda stage: None)
+    if cv_folds == 1 or cv_folds < 0:
+        raise ModelError(f"cv_folds must be 0 (no cross-validation) or at least 2, not {cv_folds}")
     blocks, labels, groups, unlabelled = training_set(pages, text_views)
     if len(set(labels)) < 2:
-        raise ModelError("training needs labelled blocks of at least two labels")
+        raise ModelError(f"training needs labelled blocks of at least two labels; these pages have "
+                         f"{', '.join(sorted(set(labels))) or 'none'}. HTML pages are labelled with data-label "
+                         "attributes, text pages are .txt files of label<TAB>text lines")
     y = np.asarray(labels)
     pipeline = build_pipeline()
+    say(f"computing the features of {len(blocks):,} blocks")
     features = pipeline[:-1].transform(blocks)
     cv = None
     reviser = None
     if cv_folds or context:
-        splitter, fold_groups, grouped_by = _folds(groups, blocks, cv_folds or 3)
-        oof = cross_val_predict(clone(pipeline[-1]), features, y, groups=fold_groups, cv=splitter, n_jobs=n_jobs,
-                                method="predict_proba")
+        splitter, fold_groups, grouped_by = _folds(groups, blocks, cv_folds or 3,
+                                                   "" if cv_folds else " (which the context stage learns from)")
+        say(f"cross-validating ({splitter.get_n_splits()} folds grouped by {grouped_by})")
+        with warnings.catch_warnings():  # a label missing from a fold: the CLI warns of thin labels itself
+            warnings.filterwarnings("ignore", "Number of classes in training fold", RuntimeWarning)
+            oof = cross_val_predict(clone(pipeline[-1]), features, y, groups=fold_groups, cv=splitter, n_jobs=n_jobs,
+                                    method="predict_proba")
         classes = np.unique(y)
         page_ids = _page_ids(blocks)
         first = classes[decide(oof, page_ids, classes.tolist())]
         if context:
+            say("training the context stage")
             stats = pipeline[0].dense(features)
             final = np.empty_like(y)
             for train_idx, test_idx in splitter.split(oof, y, fold_groups):
@@ -252,6 +279,7 @@ def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
                       without_context=scores(y, first) if context else None,
                       html_blocks=scores(y[~text_only], final[~text_only]) if (~text_only).any() else None,
                       text_blocks=scores(y[text_only], final[text_only]) if text_only.any() else None)
+    say("fitting the final model")
     classifier = pipeline[-1].fit(features, y)
     # column-major weights make `features @ coef_.T` copy-free: 4 ms saved on every page
     classifier.coef_ = np.asfortranarray(classifier.coef_)
@@ -290,11 +318,11 @@ def save_model(model: Model, path: Path | str) -> None:
     import skops.io as sio  # here, not at the top: importing it imports all of scikit-learn (~2.7 s)
 
     payload = sio.dumps({"pipeline": model.pipeline, "context": model.context})
-    tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps({"format": FORMAT, **model.meta}, indent=1))
         archive.writestr(ESTIMATORS, payload)
-    tmp.replace(path)
+    write_atomic(path, buffer.getvalue())  # whole or not at all, even on Ctrl-C; no temporary file left
 
 
 def read_meta(path: Path | str) -> dict:

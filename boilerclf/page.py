@@ -45,6 +45,7 @@ class Page:
     url: Optional[str] = None
     site: Optional[str] = None  # the cross-validation group; set when reading training data (`dataset`)
     tree: Any = field(default=None, repr=False)
+    view_of: Optional["Page"] = field(default=None, repr=False)  # the HTML page a text view was made from
 
     _total_chars: Optional[int] = field(default=None, init=False, repr=False)
 

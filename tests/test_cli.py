@@ -148,3 +148,19 @@ def test_train_and_evaluate_refuse_what_they_cannot_do_before_working(tmp_path, 
     assert list(tmp_path.iterdir()) == [tmp_path / "folder"]
     result = invoke("evaluate", NEWS_PAGE, "--model", small_model_path)  # a page without labels
     assert result.exit_code == 2 and "no labelled blocks" in " ".join(result.output.split())
+
+
+def test_train_never_replaces_a_page_and_results_go_to_stdout(tmp_path, sample_pages, small_model_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for page in sample_pages[:3]:
+        shutil.copy(page, data / page.name)
+    target = data / sample_pages[0].name
+    before = target.read_bytes()
+    result = invoke("train", data, "-o", target, "--folds", "0")  # as `train -o data/*.html` expands
+    assert result.exit_code == 2 and "is not a boilerclf model" in " ".join(result.output.split())
+    assert target.read_bytes() == before
+    result = invoke("train", data, "-o", tmp_path / "m.boilerclf", "--folds", "1")
+    assert result.exit_code == 2 and "--folds 1" in result.output
+    result = invoke("evaluate", data, "--model", small_model_path)
+    assert result.exit_code == 0 and "Worst pages" in result.stdout and "macro" in result.stdout

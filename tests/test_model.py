@@ -98,3 +98,51 @@ def test_incompatible_or_broken_model_files_fail_clearly(small_model, tmp_path):
         load_model(tmp_path / "truncated.boilerclf")
     with pytest.raises(ModelError, match="no model file"):
         load_model(tmp_path / "missing.boilerclf")
+
+
+def test_folds_grouped_by_page_keep_a_page_and_its_text_view_together(sample_pages):
+    from boilerclf.model import _folds, training_set
+
+    pages = read_pages(sample_pages[:3])
+    for page in pages:
+        page.site = "one-site.com"
+    blocks, _, groups, _ = training_set(pages)
+    _, fold_groups, grouped_by = _folds(groups, blocks, 3)
+    assert grouped_by == "page"
+    of_page: dict = {}
+    for block, group in zip(blocks, fold_groups.tolist()):
+        of_page.setdefault(block.page.source.removesuffix("#text"), set()).add(group)
+    assert len(of_page) == 3 and all(len(g) == 1 for g in of_page.values())  # HTML and text view: one group
+    with pytest.raises(ModelError, match="needs at least 5 labelled pages; these are 3"):
+        train(pages, cv_folds=5)
+
+
+def test_macro_f1_counts_the_labels_that_occur():
+    from boilerclf.model import scores
+
+    result = scores(["navigation"] * 9 + ["promo"], ["navigation"] * 9 + ["navigation"])
+    assert result["macro_labels"] == ["promo", "navigation"]
+    assert result["macro_f1"] == pytest.approx((0.0 + result["per_label"]["navigation"]["f1"]) / 2)
+    assert result["per_label"]["content"]["support"] == 0
+
+
+def test_manifest_of_a_subfolder_is_read_and_errors_name_the_page(sample_pages, tmp_path):
+    import json
+    import shutil
+
+    from boilerclf.dataset import stats
+    from boilerclf.page import InputError
+
+    site = tmp_path / "set" / "site-a"
+    site.mkdir(parents=True)
+    for page in sample_pages[:3]:
+        shutil.copy(page, site / page.name)
+    (site / "pages.jsonl").write_text("".join(json.dumps({"file": p.name, "site": "a.example", "language": "xx"}) + "\n"
+                                              for p in sample_pages[:3]))
+    for folder in (tmp_path / "set", site):  # the same pages, whichever folder is named
+        assert {p.site for p in read_pages([folder])} == {"a.example"}
+        assert stats([folder])["languages"] == 1
+    bad = site / sample_pages[0].name
+    bad.write_text(bad.read_text().replace('data-label="content"', 'data-label="contnet"', 1))
+    with pytest.raises(InputError, match=f"{bad.name}: unknown label 'contnet'"):
+        read_pages([tmp_path / "set"])
