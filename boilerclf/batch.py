@@ -35,6 +35,7 @@ except ImportError:  # Windows: no advisory locks, so stale model copies are lef
     fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
+R = TypeVar("R")
 DEFAULT_MAX_BYTES = 20_000_000
 DEFAULT_TIMEOUT = 30.0
 CHUNK = 16  # sources per parallel task, and pages per model call, at most
@@ -437,7 +438,7 @@ def remove_stale_copies(min_age: float = 60.0) -> None:
             continue
 
 
-def attempt(work: Callable[[T], object], item: T) -> tuple[Optional[object], Optional[str]]:
+def attempt(work: Callable[[T], R], item: T) -> tuple[Optional[R], Optional[str]]:
     """Run `work(item)`; whatever it raises fails that item alone, with a one-line reason, as in bulk cleaning."""
     try:
         return work(item), None

@@ -50,6 +50,16 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}")
+
+
+def _some_blocks(indices: list[int]) -> str:
+    """`3 blocks (4, 9, 12)`: a count, and indices as `show` prints them (the first ten)."""
+    listed = ", ".join(map(str, indices[:10])) + (", …" if len(indices) > 10 else "")
+    return f"{len(indices)} block{'s' if len(indices) > 1 else ''} ({listed})"
+
+
 def report_failure(where: object, reason: object) -> None:
     """Report one input that failed, while the others go on (names printed as they are)."""
     err.print(f"[red]failed:[/red] {escape(f'{where}: {reason}')}")
@@ -203,9 +213,9 @@ def train(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
         _print_cv(model.meta["cv"])
     by_site = bool(model.meta["cv"]) and model.meta["cv"]["grouped_by"] == "site"
     if model.meta["cv"] and not by_site:
-        err.print(f"[yellow]warning:[/yellow] fewer sites than the {folds} folds, so the folds are grouped by page: "
-                  "pages of one site may sit on both sides, and these scores are optimistic. Give each page's site "
-                  "in pages.jsonl, or use fewer --folds.")
+        warn(f"fewer sites than the {folds} folds, so the folds are grouped by page: pages of one site may sit "
+             "on both sides, and these scores are optimistic. Give each page's site in pages.jsonl, or use fewer "
+             "--folds.")
     _warn_thin_labels(pages, folds if by_site else 0)
     err.print(escape(f"saved {output}"))
 
@@ -233,10 +243,10 @@ def _warn_thin_labels(pages: list[Page], folds: int) -> None:
                 sites[block.label].add(site_group(page))
     for label, found in sites.items():
         if not found:
-            err.print(f"[yellow]warning:[/yellow] no block is labelled {label}: the model will never predict it")
+            warn(f"no block is labelled {label}: the model will never predict it")
         elif folds and len(found) < folds:
-            err.print(f"[yellow]warning:[/yellow] {label} blocks come from only {len(found)} site(s), fewer than the "
-                      f"{folds} folds: some folds have none, and its scores are rough")
+            warn(f"{label} blocks come from only {len(found)} site(s), fewer than the {folds} folds: some folds have "
+                 "none, and its scores are rough")
 
 
 @app.command()
@@ -353,8 +363,7 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
         clf = _model(model)  # fail fast on a bad model
         unknown = [k for k in settings.keep if k not in clf.labels]
         if unknown:
-            err.print(f"[yellow]warning:[/yellow] the model was trained without {', '.join(unknown)} blocks and never "
-                      "gives that label")
+            warn(f"the model was trained without {', '.join(unknown)} blocks and never gives that label")
         made_by = f"the model trained {clf.meta.get('trained_at')} on data {clf.meta.get('data', {}).get('fingerprint')}"
         guard(batch.check_options, outdir, fmt, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
               redo=len(todo) == len(found))
@@ -418,9 +427,12 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
     """Pre-label pages with the model, for a person to correct and then train on.
 
     HTML pages are written as UTF-8 HTML with a `data-label` attribute on the element
-    that owns each block; text pages as `label<TAB>text` lines. Review them with
-    `boilerclf show` and fix them with `boilerclf relabel` (or any editor). Pages already
-    in the output folder are left as they are, so corrections are never overwritten.
+    that owns each block; text pages as `label<TAB>text` lines. An element holds one
+    label: where it owns several blocks (text split by `<br>`, an inline promo in a
+    paragraph) it gets the label of most of its text, and a warning lists the blocks that
+    got another label than predicted. Review pages with `boilerclf show` and fix them with
+    `boilerclf relabel` (or any editor). Pages already in the output folder are left as
+    they are, so corrections are never overwritten.
     """
     found, missing = _sources(pages, outdir)
 
@@ -431,17 +443,21 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
     clf = _model(model)
     failed = len(missing)
 
-    def work(source: Source) -> Page:
+    def work(source: Source) -> list[int]:
         page = clf.predict_pages([read_page(source.path)])[0]
-        labelled.apply_labels(page, [b.label for b in page.blocks])
-        batch.write_atomic(output_of(source), labelled.serialize(page))
-        return page
+        predicted = [b.label for b in page.blocks]
+        outvoted = labelled.apply_labels(page, predicted)
+        labelled.write_labelled(output_of(source), page)
+        return outvoted
 
     for source in todo:
-        page, reason = batch.attempt(work, source)
-        if page is None:
+        outvoted, reason = batch.attempt(work, source)
+        if reason is not None:
             failed += 1
             report_failure(source.path, reason)
+        elif outvoted:
+            warn(f"{source.path}: {_some_blocks(outvoted)} took another label than predicted: that of most of "
+                 "their element's text")
     err.print(escape(f"labelled {len(todo) + len(missing) - failed} pages into {outdir}, {failed} failed; kept "
                      f"{len(found) - len(todo)} already there (--overwrite replaces them)"))
     raise typer.Exit(1 if failed else 0)
@@ -526,13 +542,18 @@ _RANGE = re.compile(r"^(\d+)(?:-(\d+))?=(\w+)$")
 
 
 @app.command()
-def relabel(page: Path = typer.Argument(..., help="The labelled .html page to edit in place."),
+def relabel(page: Path = typer.Argument(..., help="The labelled .html (or .html.gz) page to edit in place."),
             changes: List[str] = typer.Argument(..., help="START[-END]=LABEL, block indices as `show` prints them, "
                                                 "e.g. 0-12=navigation 40=subscription."),
             ) -> None:
     """Correct labels of blocks by index, writing `data-label` on the elements that own them.
 
-    Blocks that share an element (text split by `<br>`) take the label together.
+    An element holds one label, so blocks that share one (text split by `<br>`, an inline
+    promo in a paragraph) get the label of most of its text. Labelled blocks inside a
+    relabelled element keep their labels; unlabelled ones inherit its label, since a
+    `data-label` covers everything inside it. A warning lists the blocks of either kind
+    (relabel them if that is wrong). The page is rewritten whole, as UTF-8, gzipped if it
+    was a `.gz`.
     """
     if labelled.is_text_path(page):
         fail("relabel edits HTML pages; edit a label<TAB>text page in a text editor")
@@ -544,14 +565,20 @@ def relabel(page: Path = typer.Argument(..., help="The labelled .html page to ed
             fail(f"bad change {change!r}: expected START[-END]=LABEL with LABEL one of {', '.join(LABELS)}")
             return
         start, end = int(m.group(1)), int(m.group(2) or m.group(1))
-        if not 0 <= start <= end < len(new):
+        if start > end:
+            fail(f"bad range {change!r}: it is reversed, write {end}-{start}={m.group(3)}")
+        if end >= len(new):
             fail(f"bad range {change!r}: the page has blocks 0-{len(new) - 1}")
         new[start:end + 1] = [m.group(3)] * (end - start + 1)
-    labelled.apply_labels(doc, new)
-    batch.write_atomic(page, labelled.serialize(doc))
-    check = labelled.read_labelled(page)
-    wrong = [b.index for b, want in zip(check.blocks, new) if b.label != want]
-    if wrong:
-        err.print(f"[yellow]warning:[/yellow] blocks {wrong[:20]} share an element with another block and "
-                  "took its label")
+    changed = labelled.apply_labels(doc, new)
+    try:
+        labelled.write_labelled(page, doc)
+    except OSError as e:
+        fail(f"cannot write {page}: {e.strerror or e}")
+    outvoted = [i for i in changed if new[i]]
+    if outvoted:
+        warn(f"{_some_blocks(outvoted)} took another label than asked: that of most of their element's text")
+    inheriting = [i for i in changed if not new[i]]
+    if inheriting:
+        warn(f"{_some_blocks(inheriting)} had no label and inherited the label of a relabelled element around them")
     err.print(escape(f"relabelled {page}"))

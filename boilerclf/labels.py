@@ -6,14 +6,18 @@ the segmenter never reads `data-label`, so the features cannot see it.
 """
 from __future__ import annotations
 
+import gzip
+import re
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 import lxml.html
 from lxml import etree
 
+from .batch import write_atomic
 from .load import decode, is_text_path, read_bytes
 from .page import LABELS, Block, InputError, Page
+from .render import drop
 from .segment import segment
 
 ATTRIBUTE = "data-label"
@@ -35,15 +39,32 @@ def read_html_labels(page: Page) -> Page:
     return page
 
 
+UNLABELLED = "-"  # the label field of an unlabelled line in a text page, as `serialize` writes it
+_MARKERS = (*LABELS, UNLABELLED)
+_WORD = re.compile(r"\S+")
+
+
 def parse_text_labels(text: str, source: str = "") -> Page:
-    """A labelled text page: `label<TAB>text` per line; a line without a known label is unlabelled."""
+    """A labelled text page: `label<TAB>text` per line, `-<TAB>text` or a line without a TAB unlabelled.
+
+    In a page with labels, a single word before the first TAB that is no label is a typo
+    (`contnet`, `Content`), an error rather than text silently unlabelled; a phrase before
+    the TAB, or any TAB in a page with no labels at all, is text.
+    """
+    lines = [line.partition("\t") for line in text.splitlines()]
+    has_labels = any(tab and head.strip() in LABELS for head, tab, _ in lines)  # not `-`: a plain list's bullet
     blocks = []
-    for line in text.splitlines():
-        head, tab, rest = line.partition("\t")
-        labelled = tab and head.strip() in LABELS
-        page = segment(rest if labelled else line, text=True)
-        for block in page.blocks:
-            block.label = head.strip() if labelled else None
+    for number, (head, tab, rest) in enumerate(lines, 1):
+        field = head.strip()
+        if tab and field in _MARKERS:
+            label, line = (None if field == UNLABELLED else field), rest
+        elif tab and has_labels and _WORD.fullmatch(field):
+            raise InputError(f"{source or 'text page'} line {number}: unknown label {field!r} before the tab "
+                             f"(expected one of {', '.join(LABELS)}, or {UNLABELLED} for an unlabelled line)")
+        else:
+            label, line = None, head + tab + rest
+        for block in segment(line, text=True).blocks:
+            block.label = label
             blocks.append(block)
     return Page(blocks=blocks, source=source)
 
@@ -58,22 +79,58 @@ def read_labelled(path: Path | str, url: Optional[str] = None) -> Page:
     return read_html_labels(segment(data, source=str(path), url=url))
 
 
-def apply_labels(page: Page, labels: Iterable[Optional[str]]) -> None:
-    """Set each block's label as `data-label` on the element that owns it."""
+def apply_labels(page: Page, labels: Sequence[Optional[str]]) -> list[int]:
+    """Set `data-label` on the elements that own the blocks, and each block's label to what it now reads.
+
+    An element can own several blocks (text split by `<br>`, an inline promo in a paragraph)
+    but hold one label: the one covering most of its characters, so that a short aside does
+    not relabel the paragraph around it. Returns the indices of the blocks that ended with
+    another label than asked: those outvoted in their element, and unlabelled (None) blocks
+    that now inherit a label from an element around them.
+    """
+    if page.tree is None:
+        for block, label in zip(page.blocks, labels):
+            block.label = label
+        return []
+    chars: dict = {}
     for block, label in zip(page.blocks, labels):
-        block.label = label
-        if label and block.element is not None:
-            block.element.set(ATTRIBUTE, label)
+        if label:
+            counts = chars.setdefault(block.element, {})
+            counts[label] = counts.get(label, 0) + len(block.text)
+    for element, counts in chars.items():
+        element.set(ATTRIBUTE, max(counts, key=counts.__getitem__))  # a tie: the first block's label
+    read_html_labels(page)
+    return [b.index for b, label in zip(page.blocks, labels) if b.label != label]
 
 
 def serialize(page: Page) -> bytes:
     """A labelled page as bytes: UTF-8 HTML for DOM pages, `label<TAB>text` lines otherwise."""
     if page.tree is None:
-        return "".join(f"{b.label or '-'}\t{b.text}\n" for b in page.blocks).encode()
-    head = page.tree.find("head")
-    if head is not None and not head.xpath("meta[@charset]"):
-        head.insert(0, etree.Element("meta", charset="utf-8"))
+        return "".join(f"{b.label or UNLABELLED}\t{b.text}\n" for b in page.blocks).encode()
+    _declare_utf8(page.tree)
     return lxml.html.tostring(page.tree, encoding="utf-8", doctype="<!DOCTYPE html>")
+
+
+def _declare_utf8(tree) -> None:
+    """Make `<meta charset="utf-8">` the page's only charset declaration, first in a `<head>` (added
+    if missing): browsers and editors trust the declaration, and an old one would show mojibake.
+    Neither `<head>` nor `<meta>` ever holds a block, so the page's blocks stay the same."""
+    for meta in list(tree.iter("meta")):
+        if meta.get("charset") is not None or (meta.get("http-equiv") or "").strip().lower() == "content-type":
+            drop(meta)
+    head = tree.find("head")
+    if head is None:
+        head = etree.Element("head")
+        tree.insert(0, head)
+    head.insert(0, etree.Element("meta", charset="utf-8"))
+
+
+def write_labelled(path: Path, page: Page) -> None:
+    """Write a labelled page whole or not at all; a `.gz` path is gzipped, as `read_labelled` expects."""
+    data = serialize(page)
+    if path.suffix.lower() == ".gz":
+        data = gzip.compress(data, mtime=0)
+    write_atomic(path, data)
 
 
 def blocks_with_labels(pages: Iterable[Page]) -> tuple[list[Block], list[str], int]:

@@ -164,3 +164,59 @@ def test_train_never_replaces_a_page_and_results_go_to_stdout(tmp_path, sample_p
     assert result.exit_code == 2 and "--folds 1" in result.output
     result = invoke("evaluate", data, "--model", small_model_path)
     assert result.exit_code == 0 and "Worst pages" in result.stdout and "macro" in result.stdout
+
+
+def one_line(result) -> str:
+    return " ".join(result.output.split())
+
+
+def test_relabel_writes_a_gzipped_page_back_as_gzip(tmp_path, sample_pages):
+    import gzip
+
+    page = tmp_path / "page.html.gz"
+    page.write_bytes(gzip.compress(sample_pages[0].read_bytes()))
+    before = read_labelled(page)
+    corrected = next(label for label in LABELS if label != before.blocks[0].label)
+    result = invoke("relabel", page, f"0={corrected}")
+    assert result.exit_code == 0, result.output
+    assert page.read_bytes()[:2] == b"\x1f\x8b"
+    after = read_labelled(page)
+    assert after.blocks[0].label == corrected and [b.text for b in after.blocks] == [b.text for b in before.blocks]
+
+
+def test_relabel_says_which_unlabelled_blocks_inherit_from_a_relabelled_element(tmp_path):
+    page = tmp_path / "nest.html"
+    page.write_text('<html><body><div>Intro text of the box<p>Child paragraph one</p>'
+                    '<p data-label="content">Child paragraph two</p></div></body></html>')
+    result = invoke("relabel", page, "0=promo")
+    assert result.exit_code == 0
+    assert "1 block (1) had no label and inherited the label of a relabelled element" in one_line(result)
+    assert "share" not in result.output
+    assert [b.label for b in read_labelled(page).blocks] == ["promo", "promo", "content"]
+
+
+def test_relabel_says_a_range_is_reversed(tmp_path, sample_pages):
+    page = tmp_path / "page.html"
+    shutil.copy(sample_pages[0], page)
+    result = invoke("relabel", page, "3-1=promo")
+    assert result.exit_code == 2 and "reversed" in one_line(result)
+
+
+def test_label_gives_a_shared_element_the_label_of_most_of_its_text_and_warns(tmp_path, monkeypatch):
+    import boilerclf.cli as cli
+
+    class Model:  # predicts content, then promo for the inline "Read more" after the <br>
+        def predict_pages(self, pages):
+            for page in pages:
+                for block, label in zip(page.blocks, ["content", "promo", "navigation"]):
+                    block.label = label
+            return pages
+
+    monkeypatch.setattr(cli, "_model", lambda path: Model())
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.html").write_text("<p>A long paragraph of the article, in many words<br>Read more: other</p><p>Home</p>")
+    result = invoke("label", raw, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "a.html: 1 block (1) took another label than predicted: that of most of their element's text" in one_line(result)
+    assert [b.label for b in read_labelled(tmp_path / "out" / "a.html").blocks] == ["content", "content", "navigation"]

@@ -1,0 +1,89 @@
+"""The labelled-page format: writing labels onto the DOM, serializing, and `label<TAB>text` pages."""
+import io
+
+import lxml.html
+import pytest
+
+from boilerclf.labels import apply_labels, parse_text_labels, read_labelled, serialize
+from boilerclf.page import InputError
+from boilerclf.segment import read_page, segment
+
+from .conftest import CORPUS
+
+LATIN1_PAGE = CORPUS / "trafilatura-eval" / "html" / "kyffhaeuser-nachrichten.de-Regen.html.gz"
+
+
+def reread(page, tmp_path):
+    path = tmp_path / "page.html"
+    path.write_bytes(serialize(page))
+    return read_labelled(path)
+
+
+def test_an_element_with_blocks_of_several_labels_takes_the_one_covering_most_of_its_text(tmp_path):
+    page = segment("<p>A long paragraph of the article, with many more words in it<br>Read more: other</p>"
+                   "<p>By Jo<br>Home, World, Sport, Business, Opinion, Culture</p><p>Own text</p>")
+    wanted = ["content", "promo", "content", "navigation", "content"]
+    assert apply_labels(page, wanted) == [1, 2]  # the blocks that did not get the label asked for
+    after = reread(page, tmp_path)
+    assert [b.label for b in after.blocks] == ["content", "content", "navigation", "navigation", "content"]
+    assert [b.text for b in after.blocks] == [b.text for b in page.blocks]
+
+
+def test_unlabelled_blocks_inside_a_labelled_element_inherit_its_label(tmp_path):
+    page = segment("<div>Intro text of the box<p>Child paragraph</p><p>Second child</p></div>")
+    assert apply_labels(page, ["promo", None, "content"]) == [1]
+    assert [b.label for b in reread(page, tmp_path).blocks] == ["promo", "promo", "content"]
+
+
+def read_as_other_tools_do(data: bytes) -> str:
+    """The page's text as lxml's own parser reads it, trusting the declared charset as browsers do."""
+    return " ".join(lxml.html.parse(io.BytesIO(data)).getroot().text_content().split())
+
+
+def declarations(data: bytes) -> list[str]:
+    tree = lxml.html.fromstring(data)
+    return [lxml.html.tostring(m, encoding="unicode").strip() for m in tree.iter("meta")
+            if m.get("charset") is not None or (m.get("http-equiv") or "").lower() == "content-type"]
+
+
+@pytest.mark.parametrize("html", [
+    '<html><head><meta charset="iso-8859-1"><title>Caf\xe9</title></head><body><h1>Caf\xe9 cr\xe8me</h1></body></html>',
+    '<html><head><meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"></head>'
+    '<body><p>Caf\xe9 cr\xe8me</p></body></html>',
+    '<p>Caf\xe9 cr\xe8me, no head at all</p><p>D\xe9j\xe0 vu</p>',
+    '<html><body><p>Before<meta charset="latin1">caf\xe9 after the meta</p></body></html>',
+])
+def test_serialize_declares_utf8_once_whatever_the_page_declared(html, tmp_path):
+    page = segment(html.encode("cp1252"))
+    data = serialize(page)
+    assert declarations(data) == ['<meta charset="utf-8">']
+    assert all(b.text in read_as_other_tools_do(data) for b in page.blocks)
+    assert [b.text for b in reread(page, tmp_path).blocks] == [b.text for b in page.blocks]
+
+
+def test_a_real_latin1_page_is_written_as_declared_utf8(tmp_path):
+    page = read_page(LATIN1_PAGE)
+    data = serialize(page)
+    assert declarations(data) == ['<meta charset="utf-8">']
+    accented = [b.text for b in page.blocks if not b.text.isascii()]
+    assert len(accented) > 5 and all(text in read_as_other_tools_do(data) for text in accented)
+    assert [b.text for b in reread(page, tmp_path).blocks] == [b.text for b in page.blocks]
+
+
+def test_text_labels_typos_are_errors_and_dash_is_unlabelled():
+    page = parse_text_labels("content\tUS envoy presses Russia\n-\tan unlabelled line\n"
+                             "promo \tRead more: another story\nno tab here\n", "a.txt")
+    assert [(b.label, b.text) for b in page.blocks] == [
+        ("content", "US envoy presses Russia"), (None, "an unlabelled line"),
+        ("promo", "Read more: another story"), (None, "no tab here")]
+    for typo in ("contnet", "Content"):
+        with pytest.raises(InputError, match=rf"a\.txt line 2: unknown label '{typo}'"):
+            parse_text_labels(f"content\tA title\n{typo}\tA top US envoy today pressed Russia\n", "a.txt")
+
+
+def test_text_with_tabs_stays_text_in_plain_pages_and_after_a_phrase():
+    plain = parse_text_labels("Opening hours\nMonday\t9am to 5pm\n-\tTuesday closed\n", "plain.txt")
+    assert [(b.label, b.text) for b in plain.blocks] == [
+        (None, "Opening hours"), (None, "Monday 9am to 5pm"), (None, "Tuesday closed")]
+    mixed = parse_text_labels("content\tOpening hours\nOn weekdays\t9am to 5pm\n", "mixed.txt")
+    assert [(b.label, b.text) for b in mixed.blocks] == [("content", "Opening hours"), (None, "On weekdays 9am to 5pm")]
