@@ -450,14 +450,17 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
         labelled.write_labelled(output_of(source), page)
         return outvoted
 
-    for source in todo:
-        outvoted, reason = batch.attempt(work, source)
-        if reason is not None:
-            failed += 1
-            report_failure(source.path, reason)
-        elif outvoted:
-            warn(f"{source.path}: {_some_blocks(outvoted)} took another label than predicted: that of most of "
-                 "their element's text")
+    with _progress() as progress:
+        task = progress.add_task("labelling", total=len(todo))
+        for source in todo:
+            outvoted, reason = batch.attempt(work, source)
+            progress.advance(task)
+            if reason is not None:
+                failed += 1
+                report_failure(source.path, reason)
+            elif outvoted:
+                warn(f"{source.path}: {_some_blocks(outvoted)} took another label than predicted: that of most of "
+                     "their element's text")
     err.print(escape(f"labelled {len(todo) + len(missing) - failed} pages into {outdir}, {failed} failed; kept "
                      f"{len(found) - len(todo)} already there (--overwrite replaces them)"))
     raise typer.Exit(1 if failed else 0)
