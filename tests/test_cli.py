@@ -148,3 +148,19 @@ def test_train_and_evaluate_refuse_what_they_cannot_do_before_working(tmp_path, 
     assert list(tmp_path.iterdir()) == [tmp_path / "folder"]
     result = invoke("evaluate", NEWS_PAGE, "--model", small_model_path)  # a page without labels
     assert result.exit_code == 2 and "no labelled blocks" in " ".join(result.output.split())
+
+
+def test_info_prints_what_a_hand_made_model_card_has(small_model_path, tmp_path):
+    """A card without `data` or `labels` (hand-made, or older) is printed as far as it goes, not a traceback."""
+    import zipfile
+
+    path = tmp_path / "partial.boilerclf"
+    with zipfile.ZipFile(small_model_path) as good, zipfile.ZipFile(path, "w") as partial:
+        meta = json.loads(good.read("meta.json"))
+        del meta["data"], meta["labels"]
+        partial.writestr("meta.json", json.dumps(meta))
+        partial.writestr("estimators.skops", good.read("estimators.skops"))
+    result = invoke("info", path)
+    assert result.exit_code == 0, result.output
+    assert f"trained: {meta['trained_at']}" in result.output and "training data" not in result.output
+    assert "compatible with this installation: yes" in result.output
