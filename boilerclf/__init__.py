@@ -1,17 +1,28 @@
 """boilerclf: label the text blocks of scraped web pages as content, promo, subscription or navigation."""
+from typing import TYPE_CHECKING
+
 from .page import LABELS, Block, BoilerclfError, InputError, Label, ModelError, Page
 from .segment import read_page, segment
+
+if TYPE_CHECKING:  # type checkers see the real names; at run time they come from `__getattr__`
+    from .model import Model, load_model, train
 
 __all__ = ["LABELS", "Block", "BoilerclfError", "InputError", "Label", "Model", "ModelError", "Page", "load_model",
            "read_page", "segment", "train"]
 __version__ = "0.1.0"
+_LAZY = ("Model", "load_model", "train")
 
 
 def __getattr__(name: str):
     """`Model`, `load_model` and `train` are imported on first use: their module imports
     scikit-learn (~1.5 s), which commands such as `boilerclf show` never need."""
-    if name in ("Model", "load_model", "train"):
+    if name in _LAZY:
         from . import model
 
         return getattr(model, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy names too, for tab completion."""
+    return sorted({*globals(), *_LAZY})

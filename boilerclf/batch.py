@@ -81,22 +81,29 @@ def _writable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-_MODELS: dict = {}
+_MODELS: dict = {}  # model path (None: the shipped model) → the model loaded from it in this process
+_COPY: dict = {}  # the latest model copy → its model; each run makes (and deletes) its own, so one is kept
 
 
-def _model(settings: Settings):
-    """The model, loaded once per worker process and kept for every later task."""
-    key = settings.model_copy or settings.model_path
-    if key not in _MODELS:
-        if settings.model_copy:
+def cached_model(model_path: Optional[str] = None, copy: Optional[str] = None) -> Model:
+    """The model, loaded once per worker process and kept for every later task: from `copy`
+    (a `model_copy` file) when given, else from `model_path`."""
+    if copy:
+        if copy not in _COPY:
             import joblib
 
-            _MODELS[key] = joblib.load(settings.model_copy, mmap_mode="r")
-        else:
-            from .model import load_model
+            _COPY.clear()  # an earlier run's copy, deleted with that run: no task will ask for it again
+            _COPY[copy] = joblib.load(copy, mmap_mode="r")
+        return _COPY[copy]
+    if model_path not in _MODELS:
+        from .model import load_model
 
-            _MODELS[key] = load_model(settings.model_path)
-    return _MODELS[key]
+        _MODELS[model_path] = load_model(model_path)
+    return _MODELS[model_path]
+
+
+def _model(settings: Settings) -> Model:
+    return cached_model(settings.model_path, settings.model_copy)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -482,13 +482,8 @@ def info(model: Optional[Path] = typer.Argument(None, help="A model file (defaul
     if as_json:
         print(json.dumps(meta, indent=1))
         return
-    data = meta["data"]
     out = Console(highlight=False, markup=False)
-    out.print(f"model: {path}\ntrained: {meta['trained_at']}\nlabels: {', '.join(meta['labels'])}\n"
-              f"feature extractor version: {meta['features_version']}\n"
-              f"versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}\n"
-              f"training data: {data['pages']} pages from {data['sites']} sites, fingerprint {data['fingerprint']}, "
-              f"blocks per label {data['blocks_per_label']}, unlabelled {data['unlabelled_blocks']}")
+    out.print(_card(path, meta))
     try:
         _check_compatible(meta, path)
         out.print("compatible with this installation: yes")
@@ -496,6 +491,24 @@ def info(model: Optional[Path] = typer.Argument(None, help="A model file (defaul
         out.print(f"compatible with this installation: no. {e}")
     if meta.get("cv"):
         _print_cv(meta["cv"])
+
+
+def _card(path: Path, meta: dict) -> str:
+    """The model card, a line per field it has: a hand-made or older `meta.json` may lack some."""
+    data: Any = meta.get("data")
+    labels, versions = meta.get("labels"), meta.get("versions")
+    training: object
+    try:
+        training = (f"{data['pages']} pages from {data['sites']} sites, fingerprint {data['fingerprint']}, "
+                    f"blocks per label {data['blocks_per_label']}, unlabelled {data['unlabelled_blocks']}")
+    except (KeyError, TypeError):
+        training = data  # as it is
+    fields = {"trained": meta.get("trained_at"),
+              "labels": ", ".join(map(str, labels)) if isinstance(labels, list) else labels,
+              "feature extractor version": meta.get("features_version"),
+              "versions": ", ".join(f"{k} {v}" for k, v in versions.items()) if isinstance(versions, dict) else versions,
+              "training data": training}
+    return "\n".join([f"model: {path}"] + [f"{name}: {value}" for name, value in fields.items() if value is not None])
 
 
 @app.command()

@@ -2,7 +2,9 @@
 import gzip
 import io
 import json
+import os
 import pickle
+import re
 import subprocess
 import sys
 import zipfile
@@ -51,6 +53,37 @@ def test_classify_many_can_skip_a_bad_page_and_keep_the_others():
     done = model.classify_many(pages, n_jobs=2, errors="skip")
     assert done[1] is None and done[3] is None
     assert [labels_and_probas(done[i]) for i in (0, 2)] == [labels_and_probas(model.classify(PAGES[i])) for i in (0, 1)]
+
+
+def test_classify_many_spreads_few_pages_over_workers_and_sends_the_model_once(monkeypatch):
+    """Tasks are small enough that 8 pages reach both workers, and carry a path to a copy of
+    the model, never the model itself (13 MB pickled per task)."""
+    import joblib
+
+    model = boilerclf.load_model()
+    tasks = []
+
+    class Recorder:  # runs the tasks here, as a worker would
+        def __init__(self, n_jobs):
+            assert n_jobs == 2
+
+        def __call__(self, calls):
+            tasks.extend(calls)
+            return [fn(*args, **kwargs) for fn, args, kwargs in tasks]
+
+    monkeypatch.setattr(joblib, "Parallel", Recorder)
+    pages = (PAGES * 2)[:8]
+    done = model.classify_many(pages, n_jobs=2)
+    assert [labels_and_probas(b) for b in done] == [labels_and_probas(model.classify(p)) for p in pages]
+    assert len(tasks) >= 2
+    assert not any(isinstance(arg, boilerclf.Model) for _, args, kwargs in tasks for arg in (*args, *kwargs.values()))
+    assert len(pickle.dumps(tasks)) < 2 * sum(map(len, pages))
+
+
+@pytest.mark.parametrize("one_page", [PAGES[0], PAGES[0].decode("utf-8", "replace"), bytearray(PAGES[0])])
+def test_classify_many_refuses_one_page_given_for_a_list(one_page):
+    with pytest.raises(TypeError, match="list of pages, not one page"):
+        boilerclf.load_model().classify_many(one_page, errors="skip")
 
 
 def test_a_page_that_is_not_bytes_or_str_is_a_type_error():
@@ -120,3 +153,96 @@ def test_package_is_typed_and_passes_mypy():
     assert (ROOT / "boilerclf" / "py.typed").exists()
     result = subprocess.run([sys.executable, "-m", "mypy", "boilerclf"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+USER_SCRIPT = """
+from boilerclf import Block, Model, load_model, train
+
+model: Model = load_model()
+blocks: list[Block] = model.classify(b"<p>hello</p>")
+n: int = model.clean("<p>x</p>")  # error
+model.classify(123)  # error
+model.no_such_method()  # error
+x: int = blocks[0].text  # error
+"""
+
+
+def test_user_code_importing_from_the_package_is_type_checked(tmp_path):
+    """The README's `from boilerclf import load_model` has real types, not Any, for mypy."""
+    (tmp_path / "user.py").write_text(USER_SCRIPT)
+    result = subprocess.run([sys.executable, "-m", "mypy", "--ignore-missing-imports", "--cache-dir",
+                             str(tmp_path / "cache"), "user.py"], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "MYPYPATH": str(ROOT)})
+    errors = sorted(int(line.split(":")[1]) for line in result.stdout.splitlines() if ": error:" in line)
+    deliberate = [i for i, line in enumerate(USER_SCRIPT.splitlines(), 1) if line.endswith("# error")]
+    assert errors == deliberate, result.stdout + result.stderr
+
+
+def test_lazy_names_are_listed_but_not_imported_with_the_package():
+    code = ("import sys, boilerclf; assert {'Model', 'load_model', 'train'} <= set(dir(boilerclf)); "
+            "assert 'sklearn' not in sys.modules, 'importing boilerclf imported scikit-learn'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+
+
+def test_clean_checks_keep_and_takes_a_url():
+    model = boilerclf.load_model()
+    page = PAGES[0]
+    content = model.clean(page)
+    assert content and model.clean(page, "content") == content == model.clean(page, url="https://example.com/a")
+    both = model.clean(page, keep=["content", "promo"])
+    for wrong in (["Content"], "contentpromo", ["content", "ads"]):
+        with pytest.raises(ValueError, match="this model's labels are content, "):
+            model.clean(page, keep=wrong)
+    assert len(both) > len(content)
+
+
+def test_models_hash_by_identity_so_they_can_be_cached():
+    import functools
+
+    model, other = boilerclf.load_model(), boilerclf.load_model()
+    assert len({model, model, other}) == 2 and model != other and model == model
+
+    @functools.lru_cache
+    def labels_of(m):
+        return m.labels
+
+    assert labels_of(model) == labels_of(model)
+
+
+def test_proba_has_every_label_even_those_the_model_lacks(sample_pages):
+    pages = read_pages(sample_pages[:3])
+    for page in pages:
+        for block in page.blocks:
+            block.label = "promo" if block.label == "subscription" else block.label
+    model = boilerclf.train(pages, cv_folds=0, context=False, text_views=False)
+    assert "subscription" not in model.labels
+    blocks = model.classify(PAGES[0])
+    assert all(list(b.proba) == list(boilerclf.LABELS) and b.proba["subscription"] == 0.0 for b in blocks)
+    assert all(abs(sum(b.proba.values()) - 1) < 1e-3 for b in blocks)
+    assert model.clean(PAGES[0], keep=["content", "subscription"]) == model.clean(PAGES[0])
+
+
+def _distribution(requirement):
+    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower()
+
+
+def test_the_notebook_extra_installs_what_the_notebook_imports():
+    import ast
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    installed = {_distribution(r) for r in project["dependencies"] + project["optional-dependencies"]["notebook"]}
+    notebook = json.loads((ROOT / "notebooks" / "walkthrough.ipynb").read_text())
+    imported = {alias.name.split(".")[0] if isinstance(node, ast.Import) else node.module.split(".")[0]
+                for cell in notebook["cells"] if cell["cell_type"] == "code"
+                for node in ast.walk(ast.parse("".join(cell["source"])))
+                if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names}
+    third_party = imported - set(sys.stdlib_module_names) - {"boilerclf"}
+    missing = {module for module in third_party
+               if not {d.lower() for d in packages_distributions().get(module, [module])} & installed}
+    assert "matplotlib" in third_party and not missing
+    assert "ipykernel" in installed  # the kernel that runs it

@@ -220,3 +220,19 @@ def test_label_gives_a_shared_element_the_label_of_most_of_its_text_and_warns(tm
     assert result.exit_code == 0, result.output
     assert "a.html: 1 block (1) took another label than predicted: that of most of their element's text" in one_line(result)
     assert [b.label for b in read_labelled(tmp_path / "out" / "a.html").blocks] == ["content", "content", "navigation"]
+
+
+def test_info_prints_what_a_hand_made_model_card_has(small_model_path, tmp_path):
+    """A card without `data` or `labels` (hand-made, or older) is printed as far as it goes, not a traceback."""
+    import zipfile
+
+    path = tmp_path / "partial.boilerclf"
+    with zipfile.ZipFile(small_model_path) as good, zipfile.ZipFile(path, "w") as partial:
+        meta = json.loads(good.read("meta.json"))
+        del meta["data"], meta["labels"]
+        partial.writestr("meta.json", json.dumps(meta))
+        partial.writestr("estimators.skops", good.read("estimators.skops"))
+    result = invoke("info", path)
+    assert result.exit_code == 0, result.output
+    assert f"trained: {meta['trained_at']}" in result.output and "training data" not in result.output
+    assert "compatible with this installation: yes" in result.output
