@@ -81,28 +81,18 @@ def read_named(path: Path, url: Optional[str] = None) -> Page:
 
 def manifest_entries(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, dict]]:
     """(page file, its manifest entry or {}) for every page under the inputs. A page's entry
-    comes from the nearest manifest that lists it, in its folder or a folder above it up to
-    the input, so a set gives the same sites whichever of its folders is named."""
+    comes from the nearest manifest that lists it, in its folder or any folder above it, so a
+    set gives the same sites whichever of its folders is named."""
     manifests: dict[Path, dict[Path, dict]] = {}
-    for path, root in page_files(inputs):
+    for path, _ in page_files(inputs):
         resolved, entry = path.resolve(), {}
-        for folder in _folders_up(path.parent, root):
+        for folder in resolved.parents:
             if folder not in manifests:
                 manifests[folder] = read_manifest(folder)
             if resolved in manifests[folder]:
                 entry = manifests[folder][resolved]
                 break
         yield path, entry
-
-
-def _folders_up(folder: Path, root: Path) -> Iterator[Path]:
-    """`folder`, then its parents up to and including `root` (just `folder` when outside it)."""
-    yield folder
-    if folder != root and root in folder.parents:
-        for parent in folder.parents:
-            yield parent
-            if parent == root:
-                return
 
 
 def stats(inputs: Iterable[Path | str]) -> dict:

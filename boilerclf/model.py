@@ -99,28 +99,24 @@ def scores(y_true: Sequence | np.ndarray, y_pred: Sequence | np.ndarray) -> dict
     }
 
 
-def _page_ids(blocks: Sequence[Block]) -> np.ndarray:
+def _page_ids(blocks: Sequence[Block], views_together: bool = False) -> np.ndarray:
+    """A page number per block; with `views_together`, the same for a page and its text view, so
+    that folds grouped by page never hold a page's text on one side and its HTML on the other."""
     ids: dict[int, int] = {}
-    return np.asarray([ids.setdefault(id(b.page), len(ids)) for b in blocks])
-
-
-def _source_pages(blocks: Sequence[Block]) -> np.ndarray:
-    """A page number per block, the same for a page and its text view, so that folds grouped
-    by page never hold a page's text on one side and its HTML on the other."""
-    ids: dict[int, int] = {}
-    return np.asarray([ids.setdefault(id(b.page.view_of or b.page) if b.page else id(b), len(ids)) for b in blocks])
+    return np.asarray([ids.setdefault(id((b.page.view_of if views_together and b.page else None) or b.page),
+                                      len(ids)) for b in blocks])
 
 
 def _folds(groups: Sequence[str], blocks: Sequence[Block], folds: int, why: str = "") -> tuple[GroupKFold, np.ndarray, str]:
     """Group by site; with fewer sites than folds, by page (and say so in the scores)."""
     if len(set(groups)) >= folds:
         return GroupKFold(folds), np.asarray(groups), "site"
-    pages = _source_pages(blocks)
+    pages = _page_ids(blocks, views_together=True)
     n_pages = len(set(pages.tolist()))
     if n_pages < folds:
         raise ModelError(f"{folds}-fold cross-validation{why} needs at least {folds} labelled pages; these are "
-                         f"{n_pages} page(s)" + ("" if why else f": use --folds {n_pages}" if n_pages >= 2
-                                                 else ": label more pages"))
+                         f"{n_pages} page(s): " + (f"use {n_pages} folds" if n_pages >= 2 and not why
+                                                   else "label more pages"))
     return GroupKFold(folds), pages, "page"
 
 
@@ -251,10 +247,16 @@ def _classify_in_processes(model: Model, pages: list, workers: int, text: bool,
 
     from .batch import model_copy
 
+    from joblib.parallel import get_active_backend
+
     per_task = -(-len(pages) // (4 * workers))
+    tasks = list(_groups(pages, per_task, TASK_BYTES))
+    backend, _ = get_active_backend()
+    if type(backend).__name__ not in ("LokyBackend", "MultiprocessingBackend"):  # threads, a Dask cluster: no shared /tmp
+        return [blocks for task in Parallel(n_jobs=workers)(delayed(_classify_detached)(model, task, text, errors)
+                                                           for task in tasks) for blocks in task]
     with model_copy(model) as copy:
-        done = Parallel(n_jobs=workers)(delayed(_classify_with_copy)(copy, task, text, errors)
-                                        for task in _groups(pages, per_task, TASK_BYTES))
+        done = Parallel(n_jobs=workers)(delayed(_classify_with_copy)(copy, task, text, errors) for task in tasks)
     return [blocks for task in done for blocks in task]
 
 
@@ -381,7 +383,9 @@ def _check_compatible(meta: dict, path: Path) -> None:
     problems = []
     if meta.get("features_version") != FEATURES_VERSION:
         problems.append(f"feature extractor version {meta.get('features_version')} (this boilerclf: {FEATURES_VERSION})")
-    saved = meta.get("versions", {})
+    saved = meta.get("versions")
+    if not isinstance(saved, dict):
+        raise ModelError(f"{path} is not a boilerclf model (its card has no library versions)")
     here = library_versions()
     for lib in CHECKED_LIBRARIES:
         if str(saved.get(lib, "")).split(".")[:2] != here[lib].split(".")[:2]:

@@ -45,6 +45,19 @@ def test_classify_many_in_processes_equals_classify():
     assert all(b.element is None and b.page is None for blocks in batch for b in blocks)
 
 
+def test_classify_many_with_threads_or_a_cluster_sends_the_model_not_a_local_file():
+    """A /tmp copy exists only on this machine: other joblib backends get the model itself."""
+    from joblib import parallel_config
+
+    from boilerclf import batch
+
+    model = boilerclf.load_model()
+    with parallel_config(backend="threading"):
+        done = model.classify_many(PAGES[:3], n_jobs=2)
+    assert [labels_and_probas(b) for b in done] == [labels_and_probas(model.classify(p)) for p in PAGES[:3]]
+    assert not batch._COPY  # no copy was made, so none stays mapped in this process
+
+
 def test_classify_many_can_skip_a_bad_page_and_keep_the_others():
     model = boilerclf.load_model()
     pages = [PAGES[0], b"", PAGES[1], b"\x89PNG\r\n\x1a\n not a page"]

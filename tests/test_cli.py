@@ -160,6 +160,9 @@ def test_train_never_replaces_a_page_and_results_go_to_stdout(tmp_path, sample_p
     result = invoke("train", data, "-o", target, "--folds", "0")  # as `train -o data/*.html` expands
     assert result.exit_code == 2 and "is not a boilerclf model" in " ".join(result.output.split())
     assert target.read_bytes() == before
+    result = invoke("train", data, "-o", data / "model.html", "--folds", "0")  # would be read as a page later
+    assert result.exit_code == 2 and "named as a page" in " ".join(result.output.split())
+    assert not (data / "model.html").exists()
     result = invoke("train", data, "-o", tmp_path / "m.boilerclf", "--folds", "1")
     assert result.exit_code == 2 and "--folds 1" in result.output
     result = invoke("evaluate", data, "--model", small_model_path)
@@ -236,3 +239,13 @@ def test_info_prints_what_a_hand_made_model_card_has(small_model_path, tmp_path)
     assert result.exit_code == 0, result.output
     assert f"trained: {meta['trained_at']}" in result.output and "training data" not in result.output
     assert "compatible with this installation: yes" in result.output
+    with zipfile.ZipFile(small_model_path) as good, zipfile.ZipFile(path, "w") as odd:
+        meta = json.loads(good.read("meta.json"))
+        meta.update(versions="scikit-learn 1.9", cv={"macro_f1": 0.5})
+        odd.writestr("meta.json", json.dumps(meta))
+        odd.writestr("estimators.skops", good.read("estimators.skops"))
+    result = invoke("info", path)
+    assert result.exit_code == 0 and "compatible with this installation: no" in result.output, result.output
+    assert "macro_f1" in result.output
+    result = invoke("predict", AL_MONITOR, "--model", path)
+    assert result.exit_code == 2 and "no library versions" in result.output

@@ -142,6 +142,10 @@ def test_manifest_of_a_subfolder_is_read_and_errors_name_the_page(sample_pages, 
     for folder in (tmp_path / "set", site):  # the same pages, whichever folder is named
         assert {p.site for p in read_pages([folder])} == {"a.example"}
         assert stats([folder])["languages"] == 1
+    above = tmp_path / "set" / "pages.jsonl"  # a manifest above the named folder counts too
+    above.write_text((site / "pages.jsonl").read_text().replace('"file": "', '"file": "site-a/'))
+    (site / "pages.jsonl").unlink()
+    assert {p.site for p in read_pages([site])} == {"a.example"}
     bad = site / sample_pages[0].name
     bad.write_text(bad.read_text().replace('data-label="content"', 'data-label="contnet"', 1))
     with pytest.raises(InputError, match=f"{bad.name}: unknown label 'contnet'"):
