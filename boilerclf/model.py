@@ -103,8 +103,10 @@ def _page_ids(blocks: Sequence[Block], views_together: bool = False) -> np.ndarr
     """A page number per block; with `views_together`, the same for a page and its text view, so
     that folds grouped by page never hold a page's text on one side and its HTML on the other."""
     ids: dict[int, int] = {}
-    return np.asarray([ids.setdefault(id((b.page.view_of if views_together and b.page else None) or b.page),
-                                      len(ids)) for b in blocks])
+    if views_together:
+        return np.asarray([ids.setdefault(id((b.page.view_of if b.page else None) or b.page), len(ids))
+                           for b in blocks])
+    return np.asarray([ids.setdefault(id(b.page), len(ids)) for b in blocks])
 
 
 def _folds(groups: Sequence[str], blocks: Sequence[Block], folds: int, why: str = "") -> tuple[GroupKFold, np.ndarray, str]:
@@ -162,11 +164,11 @@ class Model:
         blocks = [b for page in pages for b in page.blocks]
         if blocks:
             labels = self.labels
-            unknown = dict.fromkeys(LABELS, 0.0)
+            unknown = dict.fromkeys(LABELS, 0.0) if set(labels) != set(LABELS) else {}
             probas = self.predict_proba(blocks)
             for block, row, best in zip(blocks, probas.round(4).tolist(), decide(probas, _page_ids(blocks), labels)):
                 block.label = labels[best]
-                block.proba = {**unknown, **dict(zip(labels, row))}
+                block.proba = {**unknown, **dict(zip(labels, row))} if unknown else dict(zip(labels, row))
         return pages
 
     def classify(self, html: bytes | str, url: Optional[str] = None, *, text: bool = False) -> list[Block]:
