@@ -165,6 +165,9 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
           jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes for cross-validation."),
           text_views: bool = typer.Option(True, help="Also train on text-only views of HTML pages, so the model "
                                           "works on plain-text input."),
+          context: bool = typer.Option(True, help="Train the second stage, which revises each block's label with "
+                                       "its neighbours' (+0.035 macro F1 on the shipped data); it learns from 3-fold "
+                                       "out-of-fold predictions, so it needs at least 3 labelled pages."),
           as_json: bool = typer.Option(False, "--json", help="Print the cross-validation scores as one JSON object."),
           ) -> None:
     """Train a block classifier on labelled pages and save it.
@@ -196,7 +199,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
 
     try:
         with err.status("training", spinner="dots") as status:
-            model = guard(train_model, pages, cv_folds=folds, n_jobs=jobs, text_views=text_views,
+            model = guard(train_model, pages, cv_folds=folds, n_jobs=jobs, text_views=text_views, context=context,
                           progress=lambda stage: status.update(escape(stage)))
             status.update("saving")
         model.save(output)  # whole or not at all

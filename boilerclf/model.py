@@ -335,8 +335,8 @@ def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
     cv = None
     reviser = None
     if cv_folds or context:
-        splitter, fold_groups, grouped_by = _folds(groups, blocks, cv_folds or 3,
-                                                   "" if cv_folds else " (which the context stage learns from)")
+        splitter, fold_groups, grouped_by = _folds(groups, blocks, cv_folds or 3, "" if cv_folds else
+                                                   " (which the context stage learns from; --no-context skips it)")
         say(f"cross-validating ({splitter.get_n_splits()} folds grouped by {grouped_by})")
         with warnings.catch_warnings():  # a label missing from a fold: the CLI warns of thin labels itself
             warnings.filterwarnings("ignore", "Number of classes in training fold", RuntimeWarning)

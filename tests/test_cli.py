@@ -249,3 +249,16 @@ def test_info_prints_what_a_hand_made_model_card_has(small_model_path, tmp_path)
     assert "macro_f1" in result.output
     result = invoke("predict", AL_MONITOR, "--model", path)
     assert result.exit_code == 2 and "no library versions" in result.output
+
+
+def test_train_on_one_page_needs_no_context_and_says_so(tmp_path, sample_pages):
+    data = tmp_path / "one"
+    data.mkdir()
+    shutil.copy(sample_pages[0], data / sample_pages[0].name)
+    result = invoke("train", data, "-o", tmp_path / "m.boilerclf", "--folds", "0")
+    assert result.exit_code == 2 and "--no-context skips it" in " ".join(result.output.split())
+    result = invoke("train", data, "-o", tmp_path / "m.boilerclf", "--folds", "0", "--no-context")
+    assert result.exit_code == 0, result.output
+    from boilerclf.model import load_model
+
+    assert load_model(tmp_path / "m.boilerclf").context is None
