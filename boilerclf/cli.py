@@ -367,6 +367,10 @@ def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm,
             return source.output(outdir, SUFFIX[fmt])
 
         todo = _todo(found, output_of, outdir, overwrite)
+        archives = sum(s.kind != "page" for s in found)
+        if archives and fmt != "jsonl":
+            warn(f"{archives} WARC/JSONL archive(s): each is written as one .jsonl file, a record per line, "
+                 f"whatever --format says (--format {fmt} applies to the page files)")
         _check_writable(outdir)
         guard(stack.enter_context, batch.folder_lock(outdir))
         n_jobs = min(jobs or os.cpu_count() or 1, max(len(todo), 1))

@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 import lxml.html
-from lxml import etree
 
 from .batch import write_atomic
 from .load import decode, is_text_path, read_bytes
 from .page import LABELS, Block, InputError, Page
-from .render import drop
+from .render import declare_utf8
 from .segment import segment
 
 ATTRIBUTE = "data-label"
@@ -107,22 +106,8 @@ def serialize(page: Page) -> bytes:
     """A labelled page as bytes: UTF-8 HTML for DOM pages, `label<TAB>text` lines otherwise."""
     if page.tree is None:
         return "".join(f"{b.label or UNLABELLED}\t{b.text}\n" for b in page.blocks).encode()
-    _declare_utf8(page.tree)
+    declare_utf8(page.tree)
     return lxml.html.tostring(page.tree, encoding="utf-8", doctype="<!DOCTYPE html>")
-
-
-def _declare_utf8(tree) -> None:
-    """Make `<meta charset="utf-8">` the page's only charset declaration, first in a `<head>` (added
-    if missing): browsers and editors trust the declaration, and an old one would show mojibake.
-    Neither `<head>` nor `<meta>` ever holds a block, so the page's blocks stay the same."""
-    for meta in list(tree.iter("meta")):
-        if meta.get("charset") is not None or (meta.get("http-equiv") or "").strip().lower() == "content-type":
-            drop(meta)
-    head = tree.find("head")
-    if head is None:
-        head = etree.Element("head")
-        tree.insert(0, head)
-    head.insert(0, etree.Element("meta", charset="utf-8"))
 
 
 def write_labelled(path: Path, page: Page) -> None:

@@ -183,4 +183,27 @@ def build_dom(text: str):
         raise InputError("cannot parse HTML: no elements")
     if any("Excessive depth" in entry.message for entry in parser.error_log):
         raise InputError("page nested deeper than the 2,048 levels the HTML parser allows")
+    _close_void(tree)
     return tree
+
+
+#: void in HTML5 but not to libxml2's HTML4 parser, which nests what follows them inside them
+#: (`<picture><source><img></source>`, `<p>a <embed> b</embed></p>`)
+_VOID = ("source", "track", "embed", "wbr", "keygen")
+
+
+def _close_void(tree) -> None:
+    """Move what libxml2 put inside a void element back after it, where the page had it: else
+    images in `<picture>` and the text after an `<embed>` were dropped with the element."""
+    for el in list(tree.iter(*_VOID)):
+        children = list(el)
+        if not children and not el.text:
+            continue
+        after = el.tail
+        el.tail, el.text = el.text, None
+        parent = el.getparent()
+        at = parent.index(el)
+        for offset, child in enumerate(children, 1):
+            parent.insert(at + offset, child)
+        last = children[-1] if children else el
+        last.tail = (last.tail or "") + (after or "") or None

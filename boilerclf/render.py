@@ -6,6 +6,7 @@ from html import escape
 from typing import Sequence
 
 import lxml.html
+from lxml import etree
 
 from .page import LABELS, Page
 from .segment import SKIP_TAGS, is_hidden
@@ -32,6 +33,20 @@ def drop(el) -> None:
     parent.remove(el)
 
 
+def declare_utf8(tree) -> None:
+    """Make `<meta charset="utf-8">` the page's only charset declaration, first in a `<head>` (added
+    if missing): browsers and editors trust the declaration, and an old one would show mojibake.
+    Neither `<head>` nor `<meta>` ever holds a block, so the page's blocks stay the same."""
+    for meta in list(tree.iter("meta")):
+        if meta.get("charset") is not None or (meta.get("http-equiv") or "").strip().lower() == "content-type":
+            drop(meta)
+    head = tree.find("head")
+    if head is None:
+        head = etree.Element("head")
+        tree.insert(0, head)
+    head.insert(0, etree.Element("meta", charset="utf-8"))
+
+
 def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     """The page's own HTML with the elements of dropped blocks removed and scripts stripped.
 
@@ -41,7 +56,7 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     if page.tree is None:
         body = "".join(f"<p>{escape(b.text)}</p>\n"
                        for b in page.blocks if b.label in keep)
-        return f"<!DOCTYPE html>\n<html><body>\n{body}</body></html>\n"
+        return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{body}</body></html>\n'
     tree = page.tree
     kept = set()
     for block in page.blocks:
@@ -61,7 +76,8 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         if isinstance(el.tag, str) and (el.tag in _STRIPPED or is_hidden(el)) \
                 and el.getparent() is not None:
             drop(el)
-    return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
+    declare_utf8(tree)  # written as UTF-8 whatever the page was
+    return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
 
 
 def page_record(page: Page, keep: Sequence[str] = ("content",)) -> dict:

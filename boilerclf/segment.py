@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Iterator, Optional
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from courlan import extract_domain
 from lxml import etree
@@ -25,6 +25,9 @@ canvas select option datalist textarea audio video map area source track""".spli
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _SPACE = re.compile(r"\s+")
 _READABLE = re.compile(r"\w")
+#: characters that never show and never separate words: soft hyphens (in German news text
+#: mid-word: "Genesenen\u00adnachweise" would match no search), BOMs and word joiners
+INVISIBLE = dict.fromkeys((0x00AD, 0xFEFF, 0x2060))
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[^\W\d_]+")
 MAX_ANCESTORS = 12
 CONTAINER_LEVELS = 3  # text totals are kept for the owner's parent, grandparent and great-grandparent
@@ -98,7 +101,7 @@ def html_blocks(tree) -> list[Block]:
     def flush() -> None:
         readable = state.readable
         link_chars = state.link_chars
-        text = " ".join("".join(parts).split()) if readable else ""
+        text = " ".join("".join(parts).translate(INVISIBLE).split()) if readable else ""
         parts.clear()
         state.link_chars, state.readable = 0, False
         if not readable or not _READABLE.search(text):
@@ -171,7 +174,7 @@ def html_blocks(tree) -> list[Block]:
 def text_lines(text: str) -> Iterator[str]:
     """Plain-text pages: one block per non-empty line (chunks split on single newlines too)."""
     for line in text.splitlines():
-        line = _SPACE.sub(" ", line).strip()
+        line = _SPACE.sub(" ", line.translate(INVISIBLE)).strip()
         if _READABLE.search(line):
             yield line
 
@@ -180,12 +183,23 @@ def text_blocks(text: str) -> list[Block]:
     return [Block(text=line) for line in text_lines(text)]
 
 
+_CANONICAL = (etree.XPath("//link[contains(translate(@rel, 'CANOIL', 'canoil'), 'canonical')]/@href"),
+              etree.XPath("//meta[@property='og:url']/@content"))
+_BASE = etree.XPath("//base/@href")
+
+
 def page_url(tree) -> Optional[str]:
-    """The page's own URL when it states one (canonical link or og:url)."""
-    for xpath in ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'):
-        found = tree.xpath(xpath)
-        if found and str(found[0]).startswith("http"):
-            return str(found[0]).strip()
+    """The page's own URL when it states one (canonical link or og:url), made absolute against
+    `<base href>` (a protocol-relative `//host/path` is taken as https)."""
+    base = next((str(b).strip() for b in _BASE(tree) if str(b).strip().startswith("http")), None)
+    for found in (found for query in _CANONICAL for found in query(tree)):
+        url = str(found).strip()
+        if url.startswith("//"):
+            url = "https:" + url
+        elif base and not url.startswith("http"):
+            url = urljoin(base, url)
+        if url.startswith("http"):
+            return url
     return None
 
 

@@ -1,3 +1,4 @@
+import gzip
 import json
 import shutil
 import subprocess
@@ -262,3 +263,22 @@ def test_train_on_one_page_needs_no_context_and_says_so(tmp_path, sample_pages):
     from boilerclf.model import load_model
 
     assert load_model(tmp_path / "m.boilerclf").context is None
+
+
+def test_clean_html_of_a_latin1_page_declares_utf8_and_archives_say_their_format(tmp_path):
+    import lxml.html
+
+    page = CORPUS / "trafilatura-eval" / "html" / "bummfilm.de.über.html.gz"  # declares iso-8859-1
+    for fmt in ("html", "text"):
+        result = invoke("clean", page, "-o", tmp_path / fmt, "-f", fmt, "-j", "1")
+        assert result.exit_code == 0, result.output
+    html = (tmp_path / "html" / "bummfilm.de.über.html").read_bytes()
+    assert b"iso-8859-1" not in html.lower() and b'<meta charset="utf-8">' in html and html.endswith(b"\n")
+    shown = " ".join(lxml.html.document_fromstring(html).text_content().split())  # as a browser reads the bytes
+    kept = (tmp_path / "text" / "bummfilm.de.über.txt").read_text().splitlines()
+    accented = {w for line in kept for w in line.split() if any(c in w for c in "äöüßÄÖÜ")}
+    assert accented and all(w in shown for w in accented)  # mojibake would give "Ã¼"
+    archive = tmp_path / "pages.jsonl.gz"
+    archive.write_bytes(gzip.compress(json.dumps({"url": "https://a.example/", "html": "<p>Text</p>"}).encode()))
+    result = invoke("clean", archive, "-o", tmp_path / "arch", "-f", "html", "-j", "1")
+    assert result.exit_code == 0 and "whatever --format says" in " ".join(result.output.split())

@@ -148,3 +148,34 @@ def test_sites_are_registrable_domains_so_subdomains_share_a_fold():
     assert site_of("https://bandb.about.com/od/x.htm") == site_of("http://lungcancer.about.com/") == "about.com"
     assert site_of("https://www.bbc.co.uk/news") == "bbc.co.uk"
     assert site_of(None) is None
+
+
+def test_void_elements_do_not_swallow_what_follows():
+    """libxml2 nests what follows <source>, <embed>, <track>, <wbr> inside them; the walk skipped it."""
+    from boilerclf.render import render_html
+
+    page = segment('<body><p>The budget <embed src="chart.svg"> was passed on Tuesday.</p>'
+                   '<figure><picture><source srcset="a.webp"><img src="a.jpg" alt="The council"></picture>'
+                   '<figcaption>The council</figcaption></figure></body>')
+    assert [b.text for b in page.blocks] == ["The budget was passed on Tuesday.", "The council"]
+    for block in page.blocks:
+        block.label = "content"
+    assert '<img src="a.jpg"' in render_html(page)
+
+
+def test_soft_hyphens_and_joiners_vanish_from_block_text():
+    html = "<p>Genesenen\u00adnachweise gelten wieder\u2060.</p><p>\ufeffZweiter Absatz</p>"
+    assert [b.text for b in segment(html).blocks] == ["Genesenennachweise gelten wieder.", "Zweiter Absatz"]
+    assert [b.text for b in segment("Genesenen\u00adnachweise\n", text=True).blocks] == ["Genesenennachweise"]
+
+
+@pytest.mark.parametrize("head, url", [
+    ('<link rel="Canonical" href=" https://a.example/x ">', "https://a.example/x"),
+    ('<link rel="canonical" href="//b.example/y">', "https://b.example/y"),
+    ('<base href="https://c.example/dir/"><link rel="canonical" href="z.html">', "https://c.example/dir/z.html"),
+    ('<meta property="og:url" content="https://d.example/"><link rel="canonical" href="https://e.example/">',
+     "https://e.example/"),
+    ('<link rel="canonical" href="z.html">', None),  # relative, with nothing to resolve it against
+])
+def test_page_url_from_the_forms_canonical_links_take(head, url):
+    assert segment(f"<html><head>{head}</head><body><p>Text</p></body></html>").url == url
