@@ -137,7 +137,7 @@ def read(data: bytes | str, settings: Settings, *, text: bool = False, source: s
     if settings.max_bytes and len(data) > settings.max_bytes:
         raise InputError(f"{len(data):,} bytes is over the {settings.max_bytes:,}-byte page limit")
     with time_limit(settings.timeout):
-        return segment(data, text=text, source=source, url=url)
+        return segment(data, text=text, source=source, url=url, sources=settings.fmt == "html")
 
 
 def _reason(error: Exception) -> str:

@@ -301,6 +301,7 @@ def _classify_detached(model: Model, pages: list, text: bool, errors: str) -> li
         for page in labelled:
             for block in page.blocks if page else ():
                 block.element = block.page = None
+                block.sources = ()
             result.append(page.blocks if page else None)
     return result
 

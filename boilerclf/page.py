@@ -26,6 +26,8 @@ class Block:
     heading: str = ""  # text of the last heading before the block: "Related stories", "Newsletter"…
     #: [chars, link chars, blocks] inside the owner's parent, grandparent, great-grandparent
     containers: list = field(default_factory=list, repr=False)
+    #: the text nodes the block's text came from, as (element, is its tail): what `render_html` removes
+    sources: tuple = field(default=(), repr=False)
     index: int = 0
     label: Optional[str] = None
     proba: dict = field(default_factory=dict)

@@ -9,7 +9,7 @@ import lxml.html
 from lxml import etree
 
 from .page import LABELS, Page
-from .segment import SKIP_TAGS, is_hidden
+from .segment import SKIP_TAGS, html_blocks, is_hidden
 
 FORMATS = ("text", "html", "jsonl")
 SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
@@ -50,8 +50,9 @@ def declare_utf8(tree) -> None:
 def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     """The page's own HTML with the elements of dropped blocks removed and scripts stripped.
 
-    An element is removed only when no kept block lies inside it; otherwise just its own
-    leading text goes, so kept paragraphs keep their structure.
+    An element is removed only when no kept block lies inside it; otherwise just the dropped
+    block's own text goes (its text nodes: leading text, tails, inline children's text), so
+    kept paragraphs keep their structure and the HTML keeps what the text format keeps.
     """
     if page.tree is None:
         body = "".join(f"<p>{escape(b.text)}</p>\n"
@@ -63,13 +64,20 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         if block.label in keep:
             kept.add(block.element)
             kept.update(block.element.iterancestors())
-    for block in page.blocks:
+    dropped = [b for b in page.blocks if b.label not in keep and b.element.getparent() is not None]
+    partial = [b for b in dropped if b.element in kept]
+    found = [b.sources for b in page.blocks]
+    if any(not b.sources for b in partial):  # segmented without `sources`: walk the intact DOM again
+        fresh = html_blocks(tree, sources=True)
+        found = [b.sources for b in fresh] if len(fresh) == len(page.blocks) else [()] * len(page.blocks)
+    where = {id(b): nodes for b, nodes in zip(page.blocks, found)}
+    for block in partial:  # texts first: dropping an element moves its tail, which may be another block's
+        for node, tail in where[id(block)]:
+            if node is not None:
+                setattr(node, "tail" if tail else "text", None)
+    for block in dropped:
         el = block.element
-        if block.label in keep or el.getparent() is None:
-            continue
-        if el in kept:
-            el.text = None
-        else:
+        if el not in kept and el.getparent() is not None:
             drop(el)
             kept.add(el)  # already gone: never drop twice
     for el in list(tree.iter()):

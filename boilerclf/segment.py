@@ -27,7 +27,13 @@ _SPACE = re.compile(r"\s+")
 _READABLE = re.compile(r"\w")
 #: characters that never show and never separate words: soft hyphens (in German news text
 #: mid-word: "Genesenen\u00adnachweise" would match no search), BOMs and word joiners
-INVISIBLE = dict.fromkeys((0x00AD, 0xFEFF, 0x2060))
+_INVISIBLE = re.compile("[\u00ad\ufeff\u2060]")
+
+
+def _visible(text: str) -> str:
+    """`text` without the invisible characters: a scan first, since they are rare and
+    removing costs a pass per character."""
+    return _INVISIBLE.sub("", text) if "\u00ad" in text or "\ufeff" in text or "\u2060" in text else text
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[^\W\d_]+")
 MAX_ANCESTORS = 12
 CONTAINER_LEVELS = 3  # text totals are kept for the owner's parent, grandparent and great-grandparent
@@ -85,7 +91,7 @@ class _State:
     heading: str = ""  # the last heading's text
 
 
-def html_blocks(tree) -> list[Block]:
+def html_blocks(tree, sources: bool = False) -> list[Block]:
     """Segment an lxml document into blocks, in document order.
 
     One function with local state, because it runs once per element of every page: each
@@ -94,6 +100,7 @@ def html_blocks(tree) -> list[Block]:
     """
     blocks: list[Block] = []
     parts: list[str] = []
+    nodes: list[tuple] = []  # with `sources`: where each part lives, (element, is its tail), for --format html
     stack: list[tuple] = []
     state = _State()
     hidden = _hidden_elements(tree)
@@ -101,8 +108,10 @@ def html_blocks(tree) -> list[Block]:
     def flush() -> None:
         readable = state.readable
         link_chars = state.link_chars
-        text = " ".join("".join(parts).translate(INVISIBLE).split()) if readable else ""
+        text = " ".join(_visible("".join(parts)).split()) if readable else ""
+        found = tuple(nodes)
         parts.clear()
+        nodes.clear()
         state.link_chars, state.readable = 0, False
         if not readable or not _READABLE.search(text):
             return
@@ -124,11 +133,13 @@ def html_blocks(tree) -> list[Block]:
             state.heading = text
         blocks.append(Block(text=text, tag=tag, depth=len(stack), link_chars=link_chars,
                             dom_tokens=tuple(dict.fromkeys(tokens)), element=owner[0],
-                            heading="" if is_heading else state.heading, containers=containers[::-1]))
+                            heading="" if is_heading else state.heading, containers=containers[::-1], sources=found))
 
-    def add(text: Optional[str]) -> None:
+    def add(text: Optional[str], el, tail: bool) -> None:
         if text:
             parts.append(text)
+            if sources:  # not by default: holding every text's element costs the walk ~1/4 more (GC)
+                nodes.append((el, tail))
             if not state.readable and not text.isspace():
                 state.readable = True
             if state.in_link:
@@ -157,7 +168,7 @@ def html_blocks(tree) -> list[Block]:
             stack.append((el, tag, cues, block, [0, 0, 0], tokens))
             if tag == "a":
                 state.in_link += 1
-            add(_form_text(el) if tag == "input" else el.text)
+            add(_form_text(el), None, False) if tag == "input" else add(el.text, el, False)
         else:
             if tag is not None:
                 if stack[-1][3] and parts:
@@ -165,7 +176,7 @@ def html_blocks(tree) -> list[Block]:
                 stack.pop()
                 if tag == "a":
                     state.in_link -= 1
-            add(el.tail)
+            add(el.tail, el, True)
     if parts:
         flush()
     return blocks
@@ -174,7 +185,7 @@ def html_blocks(tree) -> list[Block]:
 def text_lines(text: str) -> Iterator[str]:
     """Plain-text pages: one block per non-empty line (chunks split on single newlines too)."""
     for line in text.splitlines():
-        line = _SPACE.sub(" ", line.translate(INVISIBLE)).strip()
+        line = _SPACE.sub(" ", _visible(line)).strip()
         if _READABLE.search(line):
             yield line
 
@@ -212,23 +223,25 @@ def site_of(url: Optional[str]) -> Optional[str]:
     return extract_domain(url) or (host[4:] if host.startswith("www.") else host) or None
 
 
-def html_page(tree, source: str = "", url: Optional[str] = None) -> Page:
+def html_page(tree, source: str = "", url: Optional[str] = None, sources: bool = False) -> Page:
     url = url or page_url(tree)
-    return Page(blocks=html_blocks(tree), source=source, url=url, tree=tree)
+    return Page(blocks=html_blocks(tree, sources), source=source, url=url, tree=tree)
 
 
 def text_page(text: str, source: str = "", url: Optional[str] = None) -> Page:
     return Page(blocks=text_blocks(text), source=source, url=url)
 
 
-def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Optional[str] = None) -> Page:
-    """Decode, build the DOM and segment: the whole front of the pipeline in one call."""
+def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Optional[str] = None,
+            sources: bool = False) -> Page:
+    """Decode, build the DOM and segment: the whole front of the pipeline in one call. With
+    `sources`, each block records the text nodes it came from (see `render.render_html`)."""
     if not isinstance(data, (bytes, str)):
         raise TypeError(f"a page is bytes or str, not {type(data).__name__}")
     if isinstance(data, bytes):
         sniff_binary(data)
     decoded = decode(data)
-    return text_page(decoded, source, url) if text else html_page(build_dom(decoded), source, url)
+    return text_page(decoded, source, url) if text else html_page(build_dom(decoded), source, url, sources)
 
 
 def read_page(path, url: Optional[str] = None) -> Page:

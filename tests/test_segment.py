@@ -179,3 +179,24 @@ def test_soft_hyphens_and_joiners_vanish_from_block_text():
 ])
 def test_page_url_from_the_forms_canonical_links_take(head, url):
     assert segment(f"<html><head>{head}</head><body><p>Text</p></body></html>").url == url
+
+
+@pytest.mark.parametrize("body, labels", [
+    # a pitch in the tail of a container whose leading text and nested paragraph are the article
+    ("<div>The storm reached the coast on Monday night.<p>More than 20,000 homes lost power.</p>"
+     "Subscribe to our newsletter for just $1 a week.</div>", ["content", "content", "subscription"]),
+    # an ad label in an inline span, and share links between two kept paragraphs
+    ('<div><span class="ad">Advertisement</span><p>The storm reached the coast on Monday night.</p>'
+     '<a href="/s">Share on Facebook</a> <a href="/t">Tweet</a><p>More than 20,000 homes lost power.</p></div>',
+     ["promo", "content", "navigation", "content"]),
+])
+def test_html_output_keeps_exactly_the_blocks_the_text_output_keeps(body, labels):
+    from boilerclf.render import render_html, render_text
+
+    page = segment(f"<html><body>{body}</body></html>")
+    assert len(page.blocks) == len(labels)
+    for block, label in zip(page.blocks, labels):
+        block.label = label
+    text = render_text(page)
+    html = render_html(page)
+    assert [b.text for b in segment(html).blocks] == text.splitlines()
