@@ -14,6 +14,8 @@ from .segment import SKIP_TAGS, html_blocks, is_hidden
 FORMATS = ("text", "html", "jsonl")
 SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
 _STRIPPED = SKIP_TAGS - {"head", "title", "meta"}  # invisible elements dropped from HTML output
+#: kept inside a kept block's element (an equation or a figure in a kept paragraph), dropped elsewhere (ads)
+MEDIA = frozenset({"svg", "math", "video", "audio", "source", "track", "canvas"})
 
 
 def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
@@ -80,9 +82,10 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         if el not in kept and el.getparent() is not None:
             drop(el)
             kept.add(el)  # already gone: never drop twice
+    owners = {b.element for b in page.blocks if b.label in keep}
     for el in list(tree.iter()):
-        if isinstance(el.tag, str) and (el.tag in _STRIPPED or is_hidden(el)) \
-                and el.getparent() is not None:
+        if isinstance(el.tag, str) and (el.tag in _STRIPPED or is_hidden(el)) and el.getparent() is not None \
+                and not (el.tag in MEDIA and not is_hidden(el) and any(a in owners for a in el.iterancestors())):
             drop(el)
     declare_utf8(tree)  # written as UTF-8 whatever the page was
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"

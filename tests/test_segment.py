@@ -200,3 +200,16 @@ def test_html_output_keeps_exactly_the_blocks_the_text_output_keeps(body, labels
     text = render_text(page)
     html = render_html(page)
     assert [b.text for b in segment(html).blocks] == text.splitlines()
+
+
+def test_html_output_keeps_an_equation_in_a_kept_paragraph_and_drops_an_ad_frame():
+    from boilerclf.render import render_html
+
+    page = segment('<html><body><p>The equation <math><mi>E</mi><mo>=</mo><mi>m</mi></math> says it all, '
+                   'as the paper shows.</p><div><iframe src="https://ads.example/"></iframe><p>Advertisement</p>'
+                   '<svg><text>ad</text></svg></div></body></html>')
+    for block, label in zip(page.blocks, ["content", "promo"]):
+        block.label = label
+    html = render_html(page)
+    assert "<math>" in html and "<mi>E</mi>" in html
+    assert "iframe" not in html and "<svg" not in html and "Advertisement" not in html
