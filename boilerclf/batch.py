@@ -132,12 +132,12 @@ PAGE_ERRORS = (Exception,)
 
 
 def read(data: bytes | str, settings: Settings, *, text: bool = False, source: str = "",
-         url: Optional[str] = None) -> Page:
-    """Decode and segment one page, within the size and time limits."""
+         url: Optional[str] = None, sources: bool = False) -> Page:
+    """Decode and segment one page, within the size and time limits (`sources`: for html output)."""
     if settings.max_bytes and len(data) > settings.max_bytes:
         raise InputError(f"{len(data):,} bytes is over the {settings.max_bytes:,}-byte page limit")
     with time_limit(settings.timeout):
-        return segment(data, text=text, source=source, url=url, sources=settings.fmt == "html")
+        return segment(data, text=text, source=source, url=url, sources=sources)
 
 
 def _reason(error: Exception) -> str:
@@ -250,7 +250,8 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
         except PAGE_ERRORS as e:
             result.fail(_reason(e))
             continue
-        batch.add((result, source), data, text=is_text_path(source.path), source=str(source.path))
+        batch.add((result, source), data, text=is_text_path(source.path), source=str(source.path),
+                  sources=settings.fmt == "html")  # archives are written as JSONL
     batch.flush()
     return results
 

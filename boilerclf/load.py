@@ -201,9 +201,8 @@ def _close_void(tree) -> None:
             continue
         after = el.tail
         el.tail, el.text = el.text, None
-        parent = el.getparent()
-        at = parent.index(el)
-        for offset, child in enumerate(children, 1):
-            parent.insert(at + offset, child)
-        last = children[-1] if children else el
-        last.tail = (last.tail or "") + (after or "") or None
+        anchor = el
+        for child in children:  # each after the last: constant time, where index/insert walk the siblings
+            anchor.addnext(child)
+            anchor = child
+        anchor.tail = (anchor.tail or "") + (after or "") or None

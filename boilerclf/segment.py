@@ -138,7 +138,7 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
     def add(text: Optional[str], el, tail: bool) -> None:
         if text:
             parts.append(text)
-            if sources:  # not by default: holding every text's element costs the walk ~1/4 more (GC)
+            if sources:  # not by default: holding every text's element costs the walk ~1/2 more (GC)
                 nodes.append((el, tail))
             if not state.readable and not text.isspace():
                 state.readable = True
@@ -194,7 +194,8 @@ def text_blocks(text: str) -> list[Block]:
     return [Block(text=line) for line in text_lines(text)]
 
 
-_CANONICAL = (etree.XPath("//link[contains(translate(@rel, 'CANOIL', 'canoil'), 'canonical')]/@href"),
+_CANONICAL = (etree.XPath("//link[contains(concat(' ', normalize-space(translate(@rel, 'CANOIL', 'canoil')), ' '),"
+                          " ' canonical ')]/@href"),
               etree.XPath("//meta[@property='og:url']/@content"))
 _BASE = etree.XPath("//base/@href")
 
@@ -202,16 +203,22 @@ _BASE = etree.XPath("//base/@href")
 def page_url(tree) -> Optional[str]:
     """The page's own URL when it states one (canonical link or og:url), made absolute against
     `<base href>` (a protocol-relative `//host/path` is taken as https)."""
-    base = next((str(b).strip() for b in _BASE(tree) if str(b).strip().startswith("http")), None)
+    base = next((str(b).strip() for b in _BASE(tree) if _absolute(str(b).strip())), None)
     for found in (found for query in _CANONICAL for found in query(tree)):
         url = str(found).strip()
+        if not url or url.startswith("#"):  # a template's empty canonical: not the base's URL
+            continue
         if url.startswith("//"):
             url = "https:" + url
-        elif base and not url.startswith("http"):
+        elif base and not _absolute(url):
             url = urljoin(base, url)
-        if url.startswith("http"):
+        if _absolute(url):
             return url
     return None
+
+
+def _absolute(url: str) -> bool:
+    return url[:8].lower().startswith(("http://", "https://"))
 
 
 def site_of(url: Optional[str]) -> Optional[str]:

@@ -213,3 +213,14 @@ def test_html_output_keeps_an_equation_in_a_kept_paragraph_and_drops_an_ad_frame
     html = render_html(page)
     assert "<math>" in html and "<mi>E</mi>" in html
     assert "iframe" not in html and "<svg" not in html and "Advertisement" not in html
+
+
+@pytest.mark.parametrize("head, url", [
+    ('<base href="https://cdn.example.net/a/"><link rel="canonical" href="">'
+     '<meta property="og:url" content="https://news.example.com/1">', "https://news.example.com/1"),
+    ('<link rel="non-canonical" href="https://mirror.example.org/a"><meta property="og:url" content="https://b.example/">',
+     "https://b.example/"),
+    ('<link rel="canonical" href="HTTPS://C.example/x">', "HTTPS://C.example/x"),
+])
+def test_page_url_skips_empty_and_lookalike_canonicals(head, url):
+    assert segment(f"<html><head>{head}</head><body><p>Text</p></body></html>").url == url
