@@ -49,6 +49,13 @@ def declare_utf8(tree) -> None:
     head.insert(0, etree.Element("meta", charset="utf-8"))
 
 
+def _strip_scripting(el) -> None:
+    """Scripts go with their elements; inline ones too: `on*` handlers and `javascript:` links."""
+    for name, value in el.attrib.items():
+        if name.lower().startswith("on") or value.strip().lower().startswith("javascript:"):
+            del el.attrib[name]
+
+
 def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     """The page's own HTML with the elements of dropped blocks removed and scripts stripped.
 
@@ -84,9 +91,13 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
             kept.add(el)  # already gone: never drop twice
     owners = {b.element for b in page.blocks if b.label in keep}
     for el in list(tree.iter()):
-        if isinstance(el.tag, str) and (el.tag in _STRIPPED or is_hidden(el)) and el.getparent() is not None \
+        if not isinstance(el.tag, str):
+            continue
+        if (el.tag in _STRIPPED or is_hidden(el)) and el.getparent() is not None \
                 and not (el.tag in MEDIA and not is_hidden(el) and any(a in owners for a in el.iterancestors())):
             drop(el)
+        else:
+            _strip_scripting(el)
     declare_utf8(tree)  # written as UTF-8 whatever the page was
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
 

@@ -224,3 +224,15 @@ def test_html_output_keeps_an_equation_in_a_kept_paragraph_and_drops_an_ad_frame
 ])
 def test_page_url_skips_empty_and_lookalike_canonicals(head, url):
     assert segment(f"<html><head>{head}</head><body><p>Text</p></body></html>").url == url
+
+
+def test_html_output_carries_no_inline_scripts():
+    from boilerclf.render import render_html
+
+    page = segment('<html><body onload="track()"><p onclick="share()">The council met on Tuesday. '
+                   '<a href="javascript:void(0)" onmouseover="x()">More</a> <a href="/next">Next</a></p></body></html>')
+    for block in page.blocks:
+        block.label = "content"
+    html = render_html(page)
+    assert "onclick" not in html and "onload" not in html and "onmouseover" not in html and "javascript:" not in html
+    assert 'href="/next"' in html and "The council met on Tuesday." in html
