@@ -509,7 +509,7 @@ def info(model: Optional[Path] = typer.Argument(None, help="A model file (defaul
         try:
             _print_cv(meta["cv"])
         except (KeyError, TypeError, AttributeError, ValueError):  # a hand-made or damaged card
-            out.print(f"cross-validation: {json.dumps(meta['cv'])[:500]}", markup=False)
+            out.print(f"cross-validation: {json.dumps(meta['cv'])[:500]}")
 
 
 def _card(path: Path, meta: dict) -> str:

@@ -14,6 +14,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
+import contextlib
 import io
 import json
 import warnings
@@ -88,7 +89,8 @@ def scores(y_true: Sequence | np.ndarray, y_pred: Sequence | np.ndarray) -> dict
     """Per-label precision/recall/F1/support, macro F1 and the confusion matrix (rows: truth)."""
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=list(LABELS), zero_division=0)
     # macro over the labels that occur (in truth or predictions): a label absent from both says nothing
-    present = [i for i, lab in enumerate(LABELS) if s[i] or lab in set(np.asarray(y_pred).tolist())]
+    predicted = set(np.asarray(y_pred).tolist())
+    present = [i for i, lab in enumerate(LABELS) if s[i] or lab in predicted]
     return {
         "per_label": {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
                             "f1": round(float(f[i]), 4), "support": int(s[i])} for i, lab in enumerate(LABELS)},
@@ -246,19 +248,16 @@ def _classify_in_processes(model: Model, pages: list, workers: int, text: bool,
     goes to the workers as one file, which each loads once (memory-mapped) and keeps, rather
     than pickled with every task (13 MB); joblib reuses its workers between calls."""
     from joblib import Parallel, delayed
+    from joblib.parallel import get_active_backend
 
     from .batch import model_copy
 
-    from joblib.parallel import get_active_backend
-
-    per_task = -(-len(pages) // (4 * workers))
-    tasks = list(_groups(pages, per_task, TASK_BYTES))
-    backend, _ = get_active_backend()
-    if type(backend).__name__ not in ("LokyBackend", "MultiprocessingBackend"):  # threads, a Dask cluster: no shared /tmp
-        return [blocks for task in Parallel(n_jobs=workers)(delayed(_classify_detached)(model, task, text, errors)
-                                                           for task in tasks) for blocks in task]
-    with model_copy(model) as copy:
-        done = Parallel(n_jobs=workers)(delayed(_classify_with_copy)(copy, task, text, errors) for task in tasks)
+    tasks = _groups(pages, -(-len(pages) // (4 * workers)), TASK_BYTES)
+    # processes of this machine share /tmp; threads and a Dask cluster get the model itself
+    local = type(get_active_backend()[0]).__name__ in ("LokyBackend", "MultiprocessingBackend")
+    with model_copy(model) if local else contextlib.nullcontext() as copy:
+        done = Parallel(n_jobs=workers)(delayed(_classify_with_copy)(copy, task, text, errors) if local
+                                        else delayed(_classify_detached)(model, task, text, errors) for task in tasks)
     return [blocks for task in done for blocks in task]
 
 

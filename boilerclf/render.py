@@ -68,20 +68,18 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
                        for b in page.blocks if b.label in keep)
         return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{body}</body></html>\n'
     tree = page.tree
-    kept = set()
-    for block in page.blocks:
-        if block.label in keep:
-            kept.add(block.element)
-            kept.update(block.element.iterancestors())
+    owners = {b.element for b in page.blocks if b.label in keep}
+    kept = set(owners)  # the kept blocks' elements and everything around them
+    for el in owners:
+        kept.update(el.iterancestors())
     dropped = [b for b in page.blocks if b.label not in keep and b.element.getparent() is not None]
     partial = [b for b in dropped if b.element in kept]
     found = [b.sources for b in page.blocks]
     if any(not b.sources for b in partial):  # segmented without `sources`: walk the intact DOM again
         fresh = html_blocks(tree, sources=True)
         found = [b.sources for b in fresh] if len(fresh) == len(page.blocks) else [()] * len(page.blocks)
-    where = {id(b): nodes for b, nodes in zip(page.blocks, found)}
     for block in partial:  # texts first: dropping an element moves its tail, which may be another block's
-        for node, tail in where[id(block)]:
+        for node, tail in found[block.index]:
             if node is not None:
                 setattr(node, "tail" if tail else "text", None)
     for block in dropped:
@@ -89,12 +87,12 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         if el not in kept and el.getparent() is not None:
             drop(el)
             kept.add(el)  # already gone: never drop twice
-    owners = {b.element for b in page.blocks if b.label in keep}
     for el in list(tree.iter()):
         if not isinstance(el.tag, str):
             continue
-        if (el.tag in _STRIPPED or is_hidden(el)) and el.getparent() is not None \
-                and not (el.tag in MEDIA and not is_hidden(el) and any(a in owners for a in el.iterancestors())):
+        hidden = is_hidden(el)
+        kept_media = not hidden and el.tag in MEDIA and any(a in owners for a in el.iterancestors())
+        if (el.tag in _STRIPPED or hidden) and el.getparent() is not None and not kept_media:
             drop(el)
         else:
             _strip_scripting(el)

@@ -28,12 +28,6 @@ _READABLE = re.compile(r"\w")
 #: characters that never show and never separate words: soft hyphens (in German news text
 #: mid-word: "Genesenen\u00adnachweise" would match no search), BOMs and word joiners
 _INVISIBLE = re.compile("[\u00ad\ufeff\u2060]")
-
-
-def _visible(text: str) -> str:
-    """`text` without the invisible characters: a scan first, since they are rare and
-    removing costs a pass per character."""
-    return _INVISIBLE.sub("", text) if "\u00ad" in text or "\ufeff" in text or "\u2060" in text else text
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[^\W\d_]+")
 MAX_ANCESTORS = 12
 CONTAINER_LEVELS = 3  # text totals are kept for the owner's parent, grandparent and great-grandparent
@@ -62,6 +56,12 @@ def _cues(key: tuple) -> tuple[tuple[str, ...], tuple[str, ...]]:
             _CUE_CACHE.clear()
         _CUE_CACHE[key] = found
     return found
+
+
+def _visible(text: str) -> str:
+    """`text` without the invisible characters: a scan first, since they are rare and
+    removing costs a pass per character."""
+    return _INVISIBLE.sub("", text) if "\u00ad" in text or "\ufeff" in text or "\u2060" in text else text
 
 
 def _form_text(el) -> str:
@@ -168,7 +168,10 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
             stack.append((el, tag, cues, block, [0, 0, 0], tokens))
             if tag == "a":
                 state.in_link += 1
-            add(_form_text(el), None, False) if tag == "input" else add(el.text, el, False)
+            if tag == "input":
+                add(_form_text(el), None, False)  # an attribute's text: no text node to remove
+            else:
+                add(el.text, el, False)
         else:
             if tag is not None:
                 if stack[-1][3] and parts:
