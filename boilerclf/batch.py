@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, S
 
 from .load import is_text_path, read_bytes
 from .page import BoilerclfError, InputError, Page
-from .render import SUFFIX, page_record, render
+from .render import SUFFIX, page_record, render, to_json
 from .segment import segment
 from .sources import ERRORS_FILE, Source, records
 
@@ -71,14 +71,7 @@ class Result:
     labels: Counter = field(default_factory=Counter)
 
     def fail(self, reason: str, record: Optional[str] = None) -> None:
-        self.failures.append({"source": _writable(self.source), "record": record and _writable(record),
-                              "reason": _writable(reason)})
-
-
-def _writable(text: str) -> str:
-    """Text that can be written as UTF-8: lone surrogates (from a record's URL, or from a file
-    name that is not UTF-8) become `\\udcXX` escapes rather than failing the errors file."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        self.failures.append({"source": self.source, "record": record, "reason": reason})
 
 
 _MODELS: dict = {}  # model path (None: the shipped model) → the model loaded from it in this process
@@ -211,7 +204,10 @@ class _Batch:
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write a whole file or nothing: a temporary file renamed over `path`. The file keeps the
-    mode `path` had; a new one gets the usual mode (0666 less the umask, where mkstemp's are 0600)."""
+    mode `path` had; a new one gets the usual mode (0666 less the umask, where mkstemp's are 0600).
+    A symlink is written through, to its target, as editors do (a hard link cannot survive the
+    rename: it keeps the old content)."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -259,13 +255,11 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
 def _process_archive(source: Source, settings: Settings, result: Result) -> None:
     """A WARC or JSONL archive into one JSONL output, a line per labelled record; a record that
     fails is reported and left out, and the pages count once the output is written."""
-    lines: list[bytes] = []
+    lines: list[str] = []
     labels: Counter = Counter()
 
     def keep(key: str, page: Page) -> None:
-        # encoded here, so that a record with unencodable text fails alone
-        lines.append((json.dumps({"record": key, **page_record(page, settings.keep)}, ensure_ascii=False)
-                      + "\n").encode())
+        lines.append(to_json({"record": key, **page_record(page, settings.keep)}) + "\n")
         labels.update(b.label for b in page.blocks)
 
     batch = _Batch(settings, keep, lambda key, reason: result.fail(reason, key))
@@ -278,7 +272,7 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
             else:
                 batch.add(record.key, record.html, source=str(source.path), url=record.url)
         batch.flush()
-        write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]), b"".join(lines))
+        write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]), "".join(lines))
     except PAGE_ERRORS as e:
         result.fail(_reason(e))
         return
@@ -340,7 +334,7 @@ def check_options(outdir: Path, fmt: str, options: dict, redo: bool) -> None:
                             if earlier.get(key) != value)
         raise InputError(f"the {fmt} outputs already in {outdir} were made with other options ({changed}): rerun "
                          "with --overwrite to redo them all, or choose another output folder")
-    write_atomic(path, json.dumps({**made, fmt: options}, ensure_ascii=False, indent=1) + "\n")
+    write_atomic(path, to_json({**made, fmt: options}, indent=1) + "\n")
 
 
 def pending(sources: Sequence[Source], output_of: Callable[[Source], Path], overwrite: bool) -> list[Source]:
@@ -468,5 +462,5 @@ def write_errors(outdir: Path, failures: Iterable[dict], done: Sequence[Source] 
     if not failures:
         path.unlink(missing_ok=True)
     else:
-        write_atomic(path, "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in failures))
+        write_atomic(path, "".join(to_json(f) + "\n" for f in failures))
     return len(failures)

@@ -10,6 +10,7 @@ import contextlib
 import json
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, TypeVar
 
@@ -22,9 +23,9 @@ from rich.table import Table
 from . import batch
 from . import labels as labelled
 from .dataset import page_files, read_pages, stats as dataset_stats
-from .page import LABELS, BoilerclfError, Page
+from .page import LABELS, BoilerclfError, InputWarning, Page
 from .load import PAGE_SUFFIXES
-from .render import FORMATS, SUFFIX
+from .render import FORMATS, SUFFIX, to_json
 from .sources import Source, find_sources
 from .segment import read_page
 
@@ -42,7 +43,7 @@ _COLOURS = {"content": "green", "promo": "yellow", "subscription": "magenta", "n
 MODEL_OPTION = typer.Option(None, "--model", "-m", help="Model file made by `boilerclf train` "
                             "(default: the model shipped with boilerclf).")
 SUFFIXES = ", ".join(PAGE_SUFFIXES)
-INPUTS_HELP = f"Page files or folders (walked recursively): {SUFFIXES}."
+INPUTS_HELP = f"Page files or folders (walked recursively): {SUFFIXES}; or - to read a list of paths from stdin."
 
 
 def fail(message: str) -> None:
@@ -66,12 +67,18 @@ def report_failure(where: object, reason: object) -> None:
 
 
 def guard(fn: Callable[..., T], *args, **kwargs) -> T:
-    """Call `fn`; a library error (bad input, bad model) becomes a one-line error and exit 2."""
-    try:
-        return fn(*args, **kwargs)
-    except BoilerclfError as e:
-        fail(str(e))
-        raise  # unreachable: fail exits
+    """Call `fn`; a library error (bad input, bad model) becomes a one-line error and exit 2, and
+    a warning of an input passed over (a folder it cannot read) a one-line warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", InputWarning)
+        shown = warnings.showwarning
+        warnings.showwarning = lambda message, category, *rest: (
+            warn(str(message)) if issubclass(category, InputWarning) else shown(message, category, *rest))
+        try:
+            return fn(*args, **kwargs)
+        except BoilerclfError as e:
+            fail(str(e))
+            raise  # unreachable: fail exits
 
 
 def _model(path: Optional[Path]) -> Model:
@@ -189,12 +196,12 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
         fail("--folds 1 cannot cross-validate: give 0 (no cross-validation) or 2 or more")
     _check_replaceable(output)
     _check_writable(output.parent)
-    files = guard(lambda: list(page_files(data)))
+    files = guard(lambda: [path for path, _ in page_files(data)])
     if not files:
         fail(f"no labelled pages ({SUFFIXES}) in " + ", ".join(map(str, data)))
     with _progress() as progress:
         task = progress.add_task("reading", total=len(files))
-        pages = guard(read_pages, data, progress=lambda _: progress.advance(task))
+        pages = guard(read_pages, files, progress=lambda _: progress.advance(task))  # not walked again
     from .model import train as train_model
 
     try:
@@ -210,7 +217,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
     err.print(f"{info['pages']} pages from {info['sites']} sites; labelled blocks per label "
               f"(HTML and text views): {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
     if as_json:
-        print(json.dumps(model.meta["cv"] or {}, indent=1))
+        print(to_json(model.meta["cv"] or {}, indent=1))
     elif model.meta["cv"]:
         _print_cv(model.meta["cv"])
     by_site = bool(model.meta["cv"]) and model.meta["cv"]["grouped_by"] == "site"
@@ -281,7 +288,7 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
     pages = guard(read_pages, data)
     result = guard(run, clf, pages, text_views=text_views, worst=worst)
     if as_json:
-        print(json.dumps(result, indent=1))
+        print(to_json(result, indent=1))
         return
     _print_scores(result, f"{result['pages']} pages")
     table = Table(title="Worst pages")
@@ -309,13 +316,13 @@ def predict(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP), model: Op
             report_failure(source.path, reason)
             continue
         for b in page.blocks:
-            sys.stdout.write(json.dumps({"page": str(source.path), "index": b.index, "label": b.label,
-                                         "proba": b.proba, "text": b.text}, ensure_ascii=False) + "\n")
+            sys.stdout.write(to_json({"page": str(source.path), "index": b.index, "label": b.label,
+                                      "proba": b.proba, "text": b.text}) + "\n")
     raise typer.Exit(1 if failed else 0)
 
 
 @app.command()
-def clean(inputs: List[str] = typer.Argument(..., help="Page files (.html, .htm, .txt, and .gz of them), folders "
+def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES}), folders "
                                              "(walked recursively), glob patterns, WARC/WARC.gz archives, JSONL files "
                                              "with one {\"url\", \"html\"} object per line, or - to read a list of "
                                              "inputs from stdin."),
@@ -456,6 +463,7 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
         return source.output(outdir, ".txt" if labelled.is_text_path(source.path) else ".html")
 
     todo = _todo(found, output_of, outdir, overwrite)
+    _check_writable(outdir)
     clf = _model(model)
     failed = len(missing)
 
@@ -496,7 +504,7 @@ def info(model: Optional[Path] = typer.Argument(None, help="A model file (defaul
     path = model or DEFAULT_MODEL
     meta = guard(read_meta, path)
     if as_json:
-        print(json.dumps(meta, indent=1))
+        print(to_json(meta, indent=1))
         return
     out = Console(highlight=False, markup=False)
     out.print(_card(path, meta))
@@ -540,7 +548,7 @@ def stats(data: List[Path] = typer.Argument(..., help="Labelled pages or folders
     """
     counts = guard(dataset_stats, data)
     if as_json:
-        print(json.dumps(counts, indent=1))
+        print(to_json(counts, indent=1))
         return
     out = Console(highlight=False, markup=False)
     out.print(f"{counts['pages']} pages, {counts['sites']} sites, {counts['languages']} languages, "

@@ -17,7 +17,7 @@ from lxml import etree
 
 from .page import InputError
 
-HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".xhtml.gz")
 TEXT_SUFFIXES = (".txt", ".txt.gz")
 PAGE_SUFFIXES = HTML_SUFFIXES + TEXT_SUFFIXES
 

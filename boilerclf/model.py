@@ -33,6 +33,7 @@ from .dataset import fingerprint, text_view
 from .features import FEATURES_VERSION, BlockFeatures
 from .labels import blocks_with_labels
 from .page import LABELS, Block, ModelError, Page
+from .render import to_json
 from .segment import segment, site_of
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "default.boilerclf"
@@ -406,7 +407,7 @@ def save_model(model: Model, path: Path | str) -> None:
     payload = sio.dumps({"pipeline": model.pipeline, "context": model.context})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MANIFEST, json.dumps({"format": FORMAT, **model.meta}, indent=1))
+        archive.writestr(MANIFEST, to_json({"format": FORMAT, **model.meta}, indent=1))
         archive.writestr(ESTIMATORS, payload)
     write_atomic(path, buffer.getvalue())  # whole or not at all, even on Ctrl-C; no temporary file left
 

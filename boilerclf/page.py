@@ -70,5 +70,10 @@ class InputError(BoilerclfError):
     """A page that cannot be read or decoded (the message says why, in one line)."""
 
 
+class InputWarning(UserWarning):
+    """An input passed over, so that the rest go on: a folder that cannot be read, a JSONL file
+    in a folder that holds no pages."""
+
+
 class ModelError(BoilerclfError):
     """A model file that is missing, corrupt, or made by an incompatible version."""

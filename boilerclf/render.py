@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
 from html import escape
-from typing import Sequence
+from typing import Any, Optional, Sequence
 
 import lxml.html
 from lxml import etree
@@ -115,4 +116,15 @@ def render(page: Page, fmt: str, keep: Sequence[str] = ("content",)) -> str:
         return render_text(page, keep)
     if fmt == "html":
         return render_html(page, keep)
-    return json.dumps(page_record(page, keep), ensure_ascii=False) + "\n"
+    return to_json(page_record(page, keep)) + "\n"
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def to_json(value: Any, indent: Optional[int] = None) -> str:
+    """JSON that encodes as valid UTF-8, for everything boilerclf writes: a lone surrogate (a file
+    name that is not UTF-8, as Python decodes it) becomes a `\\udcXX` escape, which `json.loads`
+    turns back into the same str, and `os.fsencode` that into the name's bytes."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

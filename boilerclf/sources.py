@@ -1,24 +1,26 @@
 """Where pages come from: files, folders, glob patterns, stdin lists, WARC archives, JSONL dumps.
 
-A *source* is one input file. Page files (.html, .htm, .txt, optionally .gz) hold one page;
+A *source* is one input file. Page files (.html, .htm, .xhtml, .txt, optionally .gz) hold one page;
 WARC and JSONL files hold many *records*, each a page. Records are read lazily, so an
 archive of any size streams through in constant memory.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import gzip
 import itertools
 import json
 import os
 import sys
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from .load import PAGE_SUFFIXES
-from .page import InputError
+from .page import InputError, InputWarning
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
@@ -64,17 +66,93 @@ class Source:
         return outdir / self.relative.parent / (name + (".jsonl" if self.kind != "page" else suffix))
 
 
+def _warn(message: str) -> None:
+    warnings.warn(InputWarning(message))
+
+
+def _is_folder(entry: os.DirEntry | Path) -> bool:
+    try:
+        return entry.is_dir()  # a symlinked folder too
+    except OSError:  # cannot be looked at: taken as a file, whose reading then fails with the reason
+        return False
+
+
+def _is_file(entry: os.DirEntry | Path) -> bool:
+    """A file or a link (a broken one fails when read, with its reason); not a fifo or a socket."""
+    try:
+        return entry.is_file() or entry.is_symlink()
+    except OSError:
+        return True
+
+
+def _holds_no_pages(path: Path) -> bool:
+    """A JSONL file whose first record is JSON without an "html" string (a corpus's metadata,
+    such as snippets.jsonl next to its pages) is no archive; anything else is read as one, so
+    that what is wrong with it is reported."""
+    try:
+        with _open(path) as stream:
+            first = next((line for line in stream if line.strip()), b"")
+        item = json.loads(first)
+    except (OSError, EOFError, zlib.error, ValueError):
+        return False
+    return not (isinstance(item, dict) and isinstance(item.get("html"), str))
+
+
+def _is_input(path: Path) -> bool:
+    name = path.name
+    if not name.lower().endswith(ALL_SUFFIXES) or name in NOT_PAGES:
+        return False
+    if kind_of(path) == "jsonl" and _holds_no_pages(path):
+        _warn(f"{path} passed over: its first record has no \"html\" string, so it is not an archive of pages")
+        return False
+    return True
+
+
+def walk(folder: Path, outdir: Optional[Path] = None) -> Iterator[Path]:
+    """The page and archive files under `folder`, in name order. Symlinked folders are followed,
+    as symlinked files are read, but each real folder is walked once (a link to an ancestor
+    ends there), and never the output folder `outdir`. A folder that cannot be read (no
+    permission, or gone meanwhile) is passed over with an `InputWarning` naming it."""
+    seen: set[tuple[int, int]] = set()
+    if outdir is not None:
+        with contextlib.suppress(OSError):
+            seen.add(_identity(outdir))
+    return _walk(folder, seen)
+
+
+def _identity(folder: Path) -> tuple[int, int]:
+    info = os.stat(folder)
+    return info.st_dev, info.st_ino
+
+
+def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
+    try:
+        identity = _identity(folder)
+        if identity in seen:
+            return
+        seen.add(identity)
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as e:
+        _warn(f"cannot read the folder {folder} ({e.strerror or e}): its pages are left out")
+        return
+    for entry in entries:
+        path = folder / entry.name
+        if _is_folder(entry):
+            yield from _walk(path, seen)
+        elif _is_file(entry) and _is_input(path):
+            yield path
+
+
 def _expand(item: str, outdir: Optional[Path]) -> Iterator[tuple[Path, Path]]:
     path = Path(item)
-    if path.is_dir():
+    if _is_folder(path):
         if outdir is not None and outdir.resolve().is_relative_to(path.resolve()):
             raise InputError(f"the output folder {outdir} is inside the input folder {path}: each run would read "
                              "the last run's outputs as inputs; choose an output folder outside it")
-        for found in sorted(path.rglob("*")):
-            if ((found.is_file() or found.is_symlink()) and found.name.lower().endswith(ALL_SUFFIXES)
-                    and found.name not in NOT_PAGES):
-                yield found, found.relative_to(path)
-    elif path.is_file() or path.is_symlink():
+        for found in walk(path, outdir):
+            yield found, found.relative_to(path)
+    elif _is_file(path):
         yield path, Path(path.name)
     elif glob.has_magic(item):
         matches = sorted(glob.glob(item, recursive=True))
@@ -91,6 +169,17 @@ def _expand(item: str, outdir: Optional[Path]) -> Iterator[tuple[Path, Path]]:
                                                                "not a page)" if "<" in item else ""))
 
 
+def _listed(stdin: Iterable[str]) -> list[str]:
+    """The paths of a stdin list, one a line. A page piped in is refused: its lines taken as
+    paths are nonsense, and its `//` comments walk the whole file system."""
+    lines = [line.strip() for line in stdin]
+    first = next((line for line in lines if line), "")
+    if first.startswith("<") or any("<html" in line.lower() or "<!doctype" in line.lower() for line in lines):
+        raise InputError("stdin holds a page, but `-` reads a list of input paths, one a line: pass the page's "
+                         "file name instead")
+    return [line for line in lines if line]
+
+
 def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = None,
                  outdir: Optional[Path] = None, missing: Optional[list[str]] = None) -> list[Source]:
     """Every input file: folders are walked, globs expanded, and `-` reads paths from stdin.
@@ -101,7 +190,7 @@ def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = 
     items: list[tuple[str, bool]] = []
     for item in map(str, inputs):
         if item == "-":
-            items += [(line.strip(), True) for line in (stdin if stdin is not None else sys.stdin) if line.strip()]
+            items += [(line, True) for line in _listed(stdin if stdin is not None else sys.stdin)]
         else:
             items.append((item, False))
     sources, seen = [], set()

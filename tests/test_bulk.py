@@ -134,21 +134,30 @@ def test_pages_labelled_together_fail_alone(tmp_path):
     assert all(b.label is None for b in pages[1].blocks)
 
 
-def test_a_bad_record_fails_alone_inside_an_archive(tmp_path):
-    """A record whose URL cannot be written as UTF-8 is reported; the archive's other records are
-    written and counted."""
+def test_a_bad_record_fails_alone_inside_an_archive(tmp_path, monkeypatch):
+    """A record that fails is reported; the archive's other records are written and counted. A URL
+    that is not valid Unicode (a lone surrogate) fails nothing: it is written as a JSON escape."""
+    import boilerclf.batch as batch
+
     pages = [gzip.decompress(p.read_bytes()).decode("utf-8", "replace") for p in NEWS[:3]]
-    urls = ["https://example.org/a", "https://example.org/\ud800bad", "https://example.org/c"]
+    urls = ["https://example.org/a", "https://example.org/\ud800odd", "https://example.org/c"]
     archive = tmp_path / "crawl.jsonl"
     archive.write_text("".join(json.dumps({"url": u, "html": h}) + "\n" for u, h in zip(urls, pages)))
-    result = invoke("clean", archive, "-o", tmp_path / "out")
+    record = batch.page_record
+
+    def page_record(page, keep):
+        if page.url == urls[2]:
+            raise ValueError("cannot render")
+        return record(page, keep)
+
+    monkeypatch.setattr(batch, "page_record", page_record)
+    result = invoke("clean", archive, "-o", tmp_path / "out", "-j", "1")
     assert result.exit_code == 1
-    lines = [json.loads(line) for line in (tmp_path / "out" / "crawl.jsonl").read_text().splitlines()]
-    assert [line["url"] for line in lines] == [urls[0], urls[2]]
+    lines = [json.loads(line) for line in (tmp_path / "out" / "crawl.jsonl").read_bytes().decode().splitlines()]
+    assert [line["url"] for line in lines] == urls[:2]
     assert "cleaned 2 pages" in " ".join(result.output.split())
     errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
-    assert len(errors) == 1 and errors[0]["record"] == "https://example.org/\\ud800bad"
-    assert "surrogate" in errors[0]["reason"]
+    assert [(e["record"], e["reason"]) for e in errors] == [(urls[2], "ValueError: cannot render")]
 
 
 def test_model_copies_of_killed_runs_are_removed(tmp_path, monkeypatch):
