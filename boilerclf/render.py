@@ -4,19 +4,32 @@ from __future__ import annotations
 import json
 import re
 from html import escape
-from typing import Any, Optional, Sequence
+from itertools import accumulate
+from typing import Any, Iterable, Optional, Sequence
 
 import lxml.html
 from lxml import etree
 
-from .page import LABELS, Page
-from .segment import SKIP_TAGS, html_blocks, is_hidden
+from .page import LABELS, Block, Page
+from .segment import BLOCK_TAGS, SKIP_TAGS, hidden_elements, html_blocks, is_hidden
 
 FORMATS = ("text", "html", "jsonl")
 SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
 _STRIPPED = SKIP_TAGS - {"head", "title", "meta"}  # invisible elements dropped from HTML output
-#: kept inside a kept block's element (an equation or a figure in a kept paragraph), dropped elsewhere (ads)
+#: skipped by the segmenter but shown: kept in a kept text-less element (an equation in a kept
+#: paragraph, a kept <picture>'s or <video>'s sources), dropped elsewhere (an ad's svg)
 MEDIA = frozenset({"svg", "math", "video", "audio", "source", "track", "canvas"})
+#: elements that show something without text, so that no block holds them: each follows the blocks
+#: around it (`judge_textless`)
+TEXTLESS = MEDIA | {"img", "picture", "input", "button", "hr", "br", "wbr"}
+#: those of them that also stay between kept blocks, being part of an article on their own: its
+#: photos, players, equations, rules and breaks. Not svg and canvas: between blocks an svg is an icon
+#: (share, arrow) far more often than a chart, and a canvas is blank without the page's scripts; nor
+#: form controls, which serve no reader; iframes, objects and embeds always go, as scripts do: they
+#: are another page (an ad's, a tracker's), not a part of this one
+STANDALONE = frozenset({"img", "picture", "video", "audio", "math", "source", "track", "hr", "br", "wbr"})
+_CELLS = frozenset({"td", "th"})  # emptied, never removed, lest the row's other cells shift columns
+_FRAME = _CELLS | {"html", "head", "body"}  # never pruned when empty (see `tidy`)
 
 
 def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
@@ -36,6 +49,13 @@ def drop(el) -> None:
     parent.remove(el)
 
 
+def empty(el) -> None:
+    """Remove an element's content, keeping the element, its attributes and its tail."""
+    for child in list(el):
+        el.remove(child)  # with its tail
+    el.text = None
+
+
 def declare_utf8(tree) -> None:
     """Make `<meta charset="utf-8">` the page's only charset declaration, first in a `<head>` (added
     if missing): browsers and editors trust the declaration, and an old one would show mojibake.
@@ -50,19 +70,22 @@ def declare_utf8(tree) -> None:
     head.insert(0, etree.Element("meta", charset="utf-8"))
 
 
-def _strip_scripting(el) -> None:
+def _strip_scripting(tree) -> None:
     """Scripts go with their elements; inline ones too: `on*` handlers and `javascript:` links."""
-    for name, value in el.attrib.items():
-        if name.lower().startswith("on") or value.strip().lower().startswith("javascript:"):
-            del el.attrib[name]
+    for el in tree.iter():
+        for name, value in el.items():
+            if name.lower().startswith("on") or value.strip().lower().startswith("javascript:"):
+                del el.attrib[name]
 
 
 def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     """The page's own HTML with the elements of dropped blocks removed and scripts stripped.
 
-    An element is removed only when no kept block lies inside it; otherwise just the dropped
-    block's own text goes (its text nodes: leading text, tails, inline children's text), so
-    kept paragraphs keep their structure and the HTML keeps what the text format keeps.
+    An element is removed (a table cell emptied) only when no kept block lies inside it; otherwise
+    just the dropped block's own text goes (its text nodes: leading text, tails, inline children's
+    text), so kept paragraphs keep their structure and the HTML keeps what the text format keeps.
+    Text-less elements (images, media, form controls) follow the blocks around them (see
+    `judge_textless`), and the containers this leaves empty go (see `tidy`).
     """
     if page.tree is None:
         body = "".join(f"<p>{escape(b.text)}</p>\n"
@@ -70,35 +93,167 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{body}</body></html>\n'
     tree = page.tree
     owners = {b.element for b in page.blocks if b.label in keep}
-    kept = set(owners)  # the kept blocks' elements and everything around them
-    for el in owners:
-        kept.update(el.iterancestors())
+    kept = with_ancestors(owners)  # the kept blocks' elements and everything around them
     dropped = [b for b in page.blocks if b.label not in keep and b.element.getparent() is not None]
     partial = [b for b in dropped if b.element in kept]
     found = [b.sources for b in page.blocks]
     if any(not b.sources for b in partial):  # segmented without `sources`: walk the intact DOM again
         fresh = html_blocks(tree, sources=True)
         found = [b.sources for b in fresh] if len(fresh) == len(page.blocks) else [()] * len(page.blocks)
+    media, doomed = judge_textless(tree, page.blocks, owners, keep)  # on the intact DOM: in page order
     for block in partial:  # texts first: dropping an element moves its tail, which may be another block's
         for node, tail in found[block.index]:
             if node is not None:
                 setattr(node, "tail" if tail else "text", None)
-    for block in dropped:
-        el = block.element
+    for el in [b.element for b in dropped] + list(doomed):  # one by one, small detached trees (see `tidy`)
         if el not in kept and el.getparent() is not None:
-            drop(el)
-            kept.add(el)  # already gone: never drop twice
-    for el in list(tree.iter()):
-        if not isinstance(el.tag, str):
-            continue
-        hidden = is_hidden(el)
-        kept_media = not hidden and el.tag in MEDIA and any(a in owners for a in el.iterancestors())
-        if (el.tag in _STRIPPED or hidden) and el.getparent() is not None and not kept_media:
-            drop(el)
-        else:
-            _strip_scripting(el)
+            (empty if el.tag in _CELLS else drop)(el)
+            kept.add(el)  # done: never twice
+    tidy(tree, owners, media)
     declare_utf8(tree)  # written as UTF-8 whatever the page was
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
+
+
+def with_ancestors(elements: Iterable) -> set:
+    """The elements and all their ancestors, each visited once (a page's blocks share most of theirs)."""
+    found: set = set()
+    for el in elements:
+        while el is not None and el not in found:
+            found.add(el)
+            el = el.getparent()
+    return found
+
+
+def _block_starts(blocks: Sequence[Block]) -> tuple[dict, dict]:
+    """Where each block begins in a walk of the DOM (element → block, one dict each): its first text
+    node, at the start of the element whose text it is or at the end of the element whose tail it is;
+    a form control's text, which is no text node, at the control."""
+    at_start: dict = {}
+    at_end: dict = {}
+    for block in blocks:
+        node, tail = block.start or (None, False)
+        (at_end if tail else at_start).setdefault(block.element if node is None else node, block)
+    return at_start, at_end
+
+
+def judge_textless(tree, blocks: Sequence[Block], owners: set, keep: Sequence[str]) -> tuple[set, set]:
+    """The text-less elements to keep and those to drop, found in one walk of the intact DOM.
+
+    No block owns an image, so the model never sees it: one inside a kept block's element stays
+    (an equation or an icon in a kept paragraph); any other takes the side of the blocks around
+    it, as jusText revises a short block by its neighbours (see `_judge`).
+    """
+    at_start, at_end = _block_starts(blocks)
+    textful = with_ancestors(b.element for b in blocks)  # a button with text is a block's, judged by the model
+    textless = {el for el in tree.iter(*TEXTLESS) if el not in textful}
+    marked = owners | textless | at_start.keys() | at_end.keys()  # the rest of the walk: one set look-up each
+    media: set = set()
+    doomed: set = set()
+    waiting: list = []  # (text-less element, elements around it and the mark before it) after `before`
+    before = None  # the last block begun
+    inside = 0  # open elements that own a kept block
+    depth = low = 0  # open elements; the fewest since the last mark: how many hold both marks
+    events = etree.iterwalk(tree, events=("start", "end"))
+    for event, el in events:
+        if event == "start":
+            depth += 1
+        else:
+            depth -= 1
+            if depth < low:
+                low = depth
+        if el not in marked:
+            continue
+        end = event == "end"
+        if el in owners:
+            inside += -1 if end else 1
+        elif el in textless and not end:
+            events.skip_subtree()  # a <picture>'s or <video>'s sources go with it
+            if inside:
+                media.add(el)
+            elif el.tag in STANDALONE:
+                waiting.append((el, low))
+                low = depth
+            else:
+                doomed.add(el)
+        block = (at_end if end else at_start).get(el)
+        if block is not None:
+            _judge(waiting, before, block, low, keep, media, doomed)
+            before, waiting, low = block, [], depth
+    _judge(waiting, before, None, low, keep, media, doomed)
+    return media, doomed
+
+
+def _judge(waiting: list, before: Optional[Block], after: Optional[Block], low: int, keep: Sequence[str],
+           media: set, doomed: set) -> None:
+    """Each element waiting between two blocks follows the nearer one, the one it shares more
+    ancestors with: an article's photo between its headline and first paragraph, or between a
+    toolbar and its caption, stays; a logo among menu links, an ad between sidebar blocks, the
+    first photo of a sidebar after the article go. When both are as near, both must be kept; at
+    the page's ends, the one there is decides. (`low`: how many elements hold the last waiting
+    element and `after`; each waiting one's own: how many hold it and the mark before it.)"""
+    holds = [held for _, held in waiting]
+    near_before = accumulate(holds, min)
+    near_after = reversed(list(accumulate([low, *reversed(holds[1:])], min)))
+    for (el, _), *nears in zip(waiting, near_before, near_after):
+        sides = [(near, block.label in keep) for near, block in zip(nears, (before, after)) if block is not None]
+        nearest = max((near for near, _ in sides), default=None)
+        (media if sides and all(kept for near, kept in sides if near == nearest) else doomed).add(el)
+
+
+def tidy(tree, owners: set, media: set) -> None:
+    """Drop the invisible elements (scripts, styles, hidden ones, media not kept) and the elements
+    left with neither text nor a kept block or media element (an emptied menu, an ad's box, a
+    sign-up form) in one bottom-up pass, pages having 50,000 elements; then strip inline scripts.
+
+    Never pruned: the page's frame; what is in <head> or in kept media (an <svg>'s paths); table
+    cells, which go only with their whole row, lest the row's other cells shift columns; and what
+    lies in a kept block's text, where an empty <span> may part two words and an empty <div> two lines.
+    """
+    hidden = hidden_elements(tree)
+    gone: list = []
+    whole: list = []  # <head> and kept media: cleared of invisible elements, not pruned
+    shows: list[Optional[bool]] = [True]  # per open element: it shows something (None: gone as invisible)
+    in_kept_text = [False]  # per open block-level element: it owns a kept block
+    events = etree.iterwalk(tree, events=("start", "end"))
+    for event, el in events:
+        tag = el.tag
+        if event == "end":
+            own = shows.pop()
+            if tag in BLOCK_TAGS:
+                in_kept_text.pop()
+            if own is False and tag not in _FRAME and not in_kept_text[-1]:
+                gone.append(el)
+            if own or el.tail and not el.tail.isspace():
+                shows[-1] = True
+            continue
+        if tag in BLOCK_TAGS:
+            in_kept_text.append(el in owners)
+        if el in hidden or tag in _STRIPPED and el not in media:
+            gone.append(el)
+            shows.append(None)
+        elif el in media or tag == "head":
+            whole.append(el)
+            shows.append(True)
+        else:  # an entity the parser kept (no str tag) is text
+            shows.append(bool(el.text and not el.text.isspace() or el in owners or tag.__class__ is not str))
+            continue
+        events.skip_subtree()
+    for el in whole:
+        _drop_invisible(el, spare_media=el in media)
+    going = set(gone)
+    outermost = [el for el in gone if el.getparent() is not None and el.getparent() not in going]
+    del gone, going  # let go of the others while attached: lxml frees a proxy in a detached
+    for el in outermost:  # subtree only after a search of the subtree for other proxies
+        drop(el)
+    _strip_scripting(tree)
+
+
+def _drop_invisible(root, spare_media: bool) -> None:
+    """Drop the invisible elements inside `root` (scripts in an <svg> or in <head>), pruning nothing."""
+    for el in list(root.iter()):
+        if el.tag.__class__ is str and el.getparent() is not None and (
+                is_hidden(el) or el.tag in _STRIPPED and not (spare_media and el.tag in MEDIA)):
+            drop(el)
 
 
 def page_record(page: Page, keep: Sequence[str] = ("content",)) -> dict:

@@ -75,7 +75,7 @@ def _form_text(el) -> str:
 _HIDING_ATTRIBUTES = etree.XPath("//@hidden|//@aria-hidden|//@type|//@style")
 
 
-def _hidden_elements(tree) -> set:
+def hidden_elements(tree) -> set:
     """The elements hidden by an attribute, found by one XPath query rather than four lookups
     on every element (lxml hands back the same proxy objects during the walk); the query asks
     for the attributes, which libxml2 finds in half the time it takes to test every element."""
@@ -100,10 +100,10 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
     """
     blocks: list[Block] = []
     parts: list[str] = []
-    nodes: list[tuple] = []  # with `sources`: where each part lives, (element, is its tail), for --format html
+    nodes: list[tuple] = []  # where the parts live, (element, is its tail): the first; all with `sources`
     stack: list[tuple] = []
     state = _State()
-    hidden = _hidden_elements(tree)
+    hidden = hidden_elements(tree)
 
     def flush() -> None:
         readable = state.readable
@@ -133,12 +133,13 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
             state.heading = text
         blocks.append(Block(text=text, tag=tag, depth=len(stack), link_chars=link_chars,
                             dom_tokens=tuple(dict.fromkeys(tokens)), element=owner[0],
-                            heading="" if is_heading else state.heading, containers=containers[::-1], sources=found))
+                            heading="" if is_heading else state.heading, containers=containers[::-1],
+                            sources=found if sources else (), start=found[0]))
 
     def add(text: Optional[str], el, tail: bool) -> None:
         if text:
             parts.append(text)
-            if sources:  # not by default: holding every text's element costs the walk ~1/2 more (GC)
+            if sources or not nodes:  # every text's element only on demand: holding them costs the walk ~1/2 more (GC)
                 nodes.append((el, tail))
             if not state.readable and not text.isspace():
                 state.readable = True

@@ -6,7 +6,7 @@ from boilerclf.load import build_dom, decode, read_bytes
 from boilerclf.page import InputError
 from boilerclf.segment import html_page, read_page, segment, text_lines
 
-from .conftest import AL_MONITOR, CORPUS
+from .conftest import AL_MONITOR, CORPUS, TRAINING
 
 
 def test_real_page_blocks_in_order_without_script_text():
@@ -236,3 +236,69 @@ def test_html_output_carries_no_inline_scripts():
     html = render_html(page)
     assert "onclick" not in html and "onload" not in html and "onmouseover" not in html and "javascript:" not in html
     assert 'href="/next"' in html and "The council met on Tuesday." in html
+
+
+def _image_names(html):
+    import lxml.html
+    from urllib.parse import urlsplit
+
+    return sorted(urlsplit(img.get("src", "").strip()).path.rsplit("/", 1)[-1]
+                  for img in lxml.html.document_fromstring(html).iter("img"))
+
+
+@pytest.mark.parametrize("name", ["bbc-1", "nytimes-1", "wordpress", "breitbart"])
+def test_html_output_of_a_real_page_shows_the_images_of_its_article_and_no_others(name):
+    """Images have no text, so no block held them and all of them survived: site logos, sidebar
+    thumbnails, ads, tracking pixels. With the blocks labelled by hand, the images kept are those
+    readability's expected output of the page shows."""
+    import lxml.html
+
+    from boilerclf.labels import read_labelled
+    from boilerclf.render import render_html
+
+    expected = gzip.decompress((CORPUS / "readability-pages" / name / "expected.html.gz").read_bytes())
+    article = set(_image_names(expected)) - {""}
+    page = read_labelled(TRAINING / "readability-pages" / f"{name}.html")
+    assert len(article) < len(set(_image_names(lxml.html.tostring(page.tree))))
+    assert set(_image_names(render_html(page))) == article
+
+
+def test_html_output_of_a_real_page_loses_its_logo_ads_and_emptied_menus_and_keeps_its_gallery():
+    """The print logo, the ad banners and the subscription box's cover survived, and so did the
+    menus whose links were dropped, as empty <nav><ul><li> skeletons."""
+    import lxml.html
+
+    from boilerclf.labels import read_labelled
+    from boilerclf.render import render_html, render_text
+
+    page = read_labelled(TRAINING / "newspaper-pages" / "cntraveler.com2.html")  # labelled by hand
+    html = render_html(page)
+    out = lxml.html.document_fromstring(html)
+    images = [img.get("src", "") for img in out.iter("img")]
+    assert len(images) == 9 and all("/2014/12/23/5499a4" in src for src in images)  # the gallery's photos
+    assert not out.find_class("cnt-print-logo") and "failsafe" not in html  # the logo, the ad banners
+    assert "images_covers" not in html  # the magazine cover of the subscription box
+    assert not [el.tag for el in out.iter("nav", "ul", "li", "form", "div") if not el.text_content().strip()
+                and next(el.iter("img"), None) is None]
+    assert [b.text for b in segment(html).blocks] == render_text(page).splitlines()
+
+
+def test_html_output_keeps_text_less_elements_beside_the_nearer_kept_block_and_prunes_emptied_containers():
+    from boilerclf.render import render_html, render_text
+
+    page = segment("""<html><body><header><a href="/"><img src="logo.png"></a><nav><ul><li><a href="/">Home</a>
+      </li></ul></nav><form><input type="search"><button><svg><path d="M0 0"/></svg></button></form></header>
+      <article><h1>Storm hits the coast</h1><div class="tools"><a href="/print">Print</a></div>
+      <figure><img src="lead.jpg"><figcaption>The harbour on Monday.</figcaption></figure>
+      <p>The storm reached the coast on Monday night.</p><img src="map.png"><hr><p>More than 20,000 homes lost power.</p>
+      <table><tr><td>Town</td><td><a href="/t">Share</a></td><td>Homes</td></tr><tr><td></td></tr></table>
+      <div>Crews worked all night.<div class="spacer"></div>Power is back.</div></article>
+      <aside><img src="thumb.jpg"><a href="/r">Related story</a></aside></body></html>""")
+    for block in page.blocks:
+        block.label = "navigation" if block.text in ("Home", "Print", "Share", "Related story") else "content"
+    html = render_html(page)
+    # the lead photo sits nearer its caption (kept) than the toolbar (dropped); the thumbnail nearer its link
+    assert _image_names(html) == ["lead.jpg", "map.png"] and "<hr>" in html
+    assert "<nav" not in html and "<form" not in html and "<svg" not in html and "<header" not in html
+    assert "<td>Town</td><td></td><td>Homes</td>" in html and html.count("<tr>") == 1  # columns stay in place
+    assert [b.text for b in segment(html).blocks] == render_text(page).splitlines()  # the spacer parts two blocks
