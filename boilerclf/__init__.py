@@ -1,4 +1,6 @@
 """boilerclf: label the text blocks of scraped web pages as content, promo, subscription or navigation."""
+import importlib
+import pkgutil
 from typing import TYPE_CHECKING
 
 from .page import LABELS, Block, BoilerclfError, InputError, Label, ModelError, Page
@@ -11,18 +13,22 @@ __all__ = ["LABELS", "Block", "BoilerclfError", "InputError", "Label", "Model", 
            "read_page", "segment", "train"]
 __version__ = "0.1.0"
 _LAZY = ("Model", "load_model", "train")
+_SUBMODULES = frozenset(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 def __getattr__(name: str):
     """`Model`, `load_model` and `train` are imported on first use: their module imports
-    scikit-learn (~1.5 s), which commands such as `boilerclf show` never need."""
+    scikit-learn (~1.5 s), which commands such as `boilerclf show` never need. So are the
+    submodules, so that `boilerclf.model.training_set(...)` works after `import boilerclf`."""
     if name in _LAZY:
         from . import model
 
         return getattr(model, name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    """The lazy names too, for tab completion."""
-    return sorted({*globals(), *_LAZY})
+    """The lazy names and submodules too, for tab completion."""
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

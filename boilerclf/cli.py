@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, NoReturn, Optional, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from . import batch
 from . import labels as labelled
-from .dataset import page_files, read_pages, stats as dataset_stats
+from .dataset import page_files, read_named, read_pages, stats as dataset_stats
 from .page import LABELS, BoilerclfError, InputWarning, Page
 from .load import PAGE_SUFFIXES
 from .render import FORMATS, SUFFIX, to_json
@@ -32,12 +34,73 @@ from .segment import read_page
 if TYPE_CHECKING:  # the model module imports scikit-learn (~1.5 s): only the commands that use it pay
     from .model import Model
 
-app = typer.Typer(help="Clean scraped web pages: label each text block as content, promo, subscription or "
-                  "navigation, with a classifier you can retrain on your own labelled pages.",
-                  no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
-                  pretty_exceptions_enable=False, rich_markup_mode="markdown")
-err = Console(stderr=True, highlight=False)  # progress, warnings, errors
-out = Console(highlight=False)  # a command's results, so that `> file` keeps them
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Leave a closed pipe to `_Group.invoke` (rich would exit 1, which says a page failed)."""
+        raise  # the BrokenPipeError rich is handling
+
+
+class _FlagHelp(TyperOption):
+    def display_type_rich(self, ctx):
+        return None  # a flag takes no value
+
+
+class _ArgumentHelp(TyperArgument):
+    def display_type_rich(self, ctx):
+        return None  # the metavar says what it takes
+
+    def get_usage_pieces(self, ctx) -> list[str]:
+        return [self.metavar or self.name.upper()]
+
+
+class _ClickStyleHelp:
+    """typer 0.29's help shows every flag as taking a value (`--json <bool>`, even `--help`), and
+    arguments as Python types in braces (`{pages}... <list[Path]>`), so users typed `--json true`.
+    Show flags bare and arguments by their metavar (`PAGE...`), as click does."""
+
+    def get_params(self, ctx) -> list:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if isinstance(param, TyperOption) and param.is_flag:
+                param.__class__ = _FlagHelp
+            elif isinstance(param, TyperArgument) and param.metavar:
+                param.__class__ = _ArgumentHelp
+        return params
+
+
+class _Command(_ClickStyleHelp, TyperCommand):
+    pass
+
+
+class _Group(_ClickStyleHelp, TyperGroup):
+    def invoke(self, ctx):
+        """A closed output pipe (`boilerclf predict DIR | head -1`) ends any command quietly
+        with 141 (128 + SIGPIPE), what a shell reports for a tool that SIGPIPE stopped: not 1
+        (click's and rich's choice), which says a page failed."""
+        try:
+            try:
+                return super().invoke(ctx)
+            finally:  # output still buffered meets a closed pipe here, rather than at Python's exit
+                sys.stdout.flush()
+        except BrokenPipeError:
+            with contextlib.suppress(OSError, ValueError):  # nothing left to flush at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(141)
+
+
+class _App(typer.Typer):
+    def command(self, *args, **kwargs):
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _App(help="Clean scraped web pages: label each text block as content, promo, subscription or "
+           "navigation, with a classifier you can retrain on your own labelled pages.",
+           no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
+           pretty_exceptions_enable=False, rich_markup_mode="markdown", cls=_Group)
+err = _Console(stderr=True, highlight=False)  # progress, warnings, errors
+out = _Console(highlight=False)  # a command's results, so that `> file` keeps them
 T = TypeVar("T")
 _COLOURS = {"content": "green", "promo": "yellow", "subscription": "magenta", "navigation": "blue", None: "red"}
 MODEL_OPTION = typer.Option(None, "--model", "-m", help="Model file made by `boilerclf train` "
@@ -46,9 +109,25 @@ SUFFIXES = ", ".join(PAGE_SUFFIXES)
 INPUTS_HELP = f"Page files or folders (walked recursively): {SUFFIXES}; or - to read a list of paths from stdin."
 
 
-def fail(message: str) -> None:
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"boilerclf {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                          help="Print boilerclf's version and exit.")) -> None:
+    pass
+
+
+def fail(message: str, exit_code: int = 2) -> NoReturn:
+    """Stop with a one-line error: exit 2 for a usage error, 1 for a failure (a page that cannot
+    be read, a file that cannot be written)."""
     err.print(f"[red]error:[/red] {escape(message)}")
-    raise typer.Exit(2)
+    raise typer.Exit(exit_code)
 
 
 def warn(message: str) -> None:
@@ -66,9 +145,9 @@ def report_failure(where: object, reason: object) -> None:
     err.print(f"[red]failed:[/red] {escape(f'{where}: {reason}')}")
 
 
-def guard(fn: Callable[..., T], *args, **kwargs) -> T:
-    """Call `fn`; a library error (bad input, bad model) becomes a one-line error and exit 2, and
-    a warning of an input passed over (a folder it cannot read) a one-line warning."""
+def guard(fn: Callable[..., T], *args, exit_code: int = 2, **kwargs) -> T:
+    """Call `fn`; a library error (bad input, bad model) becomes a one-line error and `exit_code`,
+    and a warning of an input passed over (a folder it cannot read) a one-line warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("always", InputWarning)
         shown = warnings.showwarning
@@ -77,8 +156,7 @@ def guard(fn: Callable[..., T], *args, **kwargs) -> T:
         try:
             return fn(*args, **kwargs)
         except BoilerclfError as e:
-            fail(str(e))
-            raise  # unreachable: fail exits
+            fail(str(e), exit_code)
 
 
 def _model(path: Optional[Path]) -> Model:
@@ -141,14 +219,20 @@ def _print_scores(cv: dict, title: str) -> None:
     for label, s in cv["per_label"].items():
         table.add_row(label, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"]))
     table.add_row("macro", "", "", f"{cv['macro_f1']:.3f}", "")
-    out.print(table)
+    _print_table(table)
     matrix = Table(title="Confusion matrix (rows: true label, columns: predicted)")
     matrix.add_column("")
     for label in LABELS:
         matrix.add_column(label, justify="right")
     for label, row in zip(LABELS, cv["confusion"]):
         matrix.add_row(label, *map(str, row))
-    out.print(matrix)
+    _print_table(matrix)
+
+
+def _print_table(table: Table) -> None:
+    """Print a table of results. Saved or piped, there is no terminal to fit: print it whole,
+    where rich would cut it to 80 columns and page names with it."""
+    (out if out.is_terminal else _Console(highlight=False, width=1_000_000)).print(table)
 
 
 def _print_cv(cv: dict) -> None:
@@ -163,7 +247,7 @@ def _print_cv(cv: dict) -> None:
 def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folders of them (walked recursively; "
                                             f"{SUFFIXES}): HTML with `data-label` attributes, or .txt files of "
                                             "`label<TAB>text` lines. A `pages.jsonl` manifest in a folder gives each "
-                                            "file's url and site."),
+                                            "file's url and site.", metavar="DATA..."),
           output: Path = typer.Option(..., "--output", "-o", help="Where to write the model: a .boilerclf file (a zip "
                                       "of meta.json and the estimators in skops format). An existing model there is "
                                       "replaced; any other existing file is refused."),
@@ -196,12 +280,10 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
         fail("--folds 1 cannot cross-validate: give 0 (no cross-validation) or 2 or more")
     _check_replaceable(output)
     _check_writable(output.parent)
-    files = guard(lambda: [path for path, _ in page_files(data)])
-    if not files:
-        fail(f"no labelled pages ({SUFFIXES}) in " + ", ".join(map(str, data)))
+    files = [path for path, _ in _page_files(data, "labelled pages")]
     with _progress() as progress:
         task = progress.add_task("reading", total=len(files))
-        pages = guard(read_pages, files, progress=lambda _: progress.advance(task))  # not walked again
+        pages = guard(read_pages, files, progress=lambda _: progress.advance(task), exit_code=1)  # not walked again
     from .model import train as train_model
 
     try:
@@ -227,6 +309,15 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
              "--folds.")
     _warn_thin_labels(pages, folds if by_site else 0)
     err.print(escape(f"saved {output}"))
+
+
+def _page_files(data: List[Path], what: str = "inputs") -> list:
+    """The page files under `data`: none, or a path that does not exist, is a usage error (exit
+    2); reading them comes after, and a page that cannot be read is a failure (exit 1)."""
+    files = guard(lambda: list(page_files(data)))
+    if not files:
+        fail(f"no {what} ({SUFFIXES}) in " + ", ".join(map(str, data)))
+    return files
 
 
 def _check_replaceable(output: Path) -> None:
@@ -270,7 +361,7 @@ def _warn_thin_labels(pages: list[Page], folds: int) -> None:
 
 @app.command()
 def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or folders of them, that the model was "
-                                               "not trained on."),
+                                               "not trained on.", metavar="DATA..."),
              model: Optional[Path] = MODEL_OPTION,
              text_views: bool = typer.Option(False, help="Also score the text-only views of HTML pages."),
              worst: int = typer.Option(10, min=0, help="How many of the worst pages to list."),
@@ -284,24 +375,34 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
     """
     from .evaluate import evaluate as run
 
+    _page_files(data)
     clf = _model(model)
-    pages = guard(read_pages, data)
+    pages = guard(read_pages, data, exit_code=1)
     result = guard(run, clf, pages, text_views=text_views, worst=worst)
     if as_json:
         print(to_json(result, indent=1))
         return
-    _print_scores(result, f"{result['pages']} pages")
+    _print_scores(result, f"{result['pages']} pages" + (" and their text-only views" if text_views else ""))
     table = Table(title="Worst pages")
     for column in ("page", "blocks", "errors", "accuracy"):
         table.add_column(column, justify="left" if column == "page" else "right")
     for row in result["worst_pages"]:
         table.add_row(escape(row["page"]), str(row["blocks"]), str(row["errors"]), f"{row['accuracy']:.3f}")
-    out.print(table)
+    _print_table(table)
 
 
 @app.command()
-def predict(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP), model: Optional[Path] = MODEL_OPTION) -> None:
-    """Print one JSON line per block: page, index, label, probabilities, text.
+def predict(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS_HELP),
+            model: Optional[Path] = MODEL_OPTION) -> None:
+    """Print one JSON line per block to stdout: page, index, label, probabilities, text.
+
+    PAGE can be a file, a folder, a quoted glob pattern (`'crawl/**/*.html'`), or `-` to
+    read a list of paths, one per line, from stdin (not a page). A page with no visible
+    text prints nothing and is no failure.
+
+    The `label` field is the one with the highest `proba`, except on a page where no block
+    would be content: its blocks with at least half the page's highest content probability
+    are labelled content, so that every page keeps its main text.
 
     A page that cannot be read is reported on stderr and the others go on; the exit
     status is 1 if any page failed.
@@ -325,7 +426,7 @@ def predict(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP), model: Op
 def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES}), folders "
                                              "(walked recursively), glob patterns, WARC/WARC.gz archives, JSONL files "
                                              "with one {\"url\", \"html\"} object per line, or - to read a list of "
-                                             "inputs from stdin."),
+                                             "inputs from stdin.", metavar="INPUT..."),
           outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the outputs; input names and subfolders "
                                       "are mirrored, with the format's suffix. WARC and JSONL inputs give one .jsonl "
                                       "per archive, a line per record keyed by record id or url."),
@@ -440,7 +541,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 @app.command()
-def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
+def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS_HELP),
           outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the pre-labelled pages (names and "
                                       "subfolders mirrored; HTML pages become .html, text pages .txt)."),
           model: Optional[Path] = MODEL_OPTION,
@@ -491,7 +592,8 @@ def label(pages: List[Path] = typer.Argument(..., help=INPUTS_HELP),
 
 
 @app.command()
-def info(model: Optional[Path] = typer.Argument(None, help="A model file (default: the shipped model)."),
+def info(model: Optional[Path] = typer.Argument(None, metavar="[MODEL]",
+                                                help="A model file (default: the shipped model)."),
          as_json: bool = typer.Option(False, "--json", help="Print the whole model card as JSON."),
          ) -> None:
     """Print a model's card: labels, versions, training data, cross-validated scores.
@@ -506,7 +608,7 @@ def info(model: Optional[Path] = typer.Argument(None, help="A model file (defaul
     if as_json:
         print(to_json(meta, indent=1))
         return
-    out = Console(highlight=False, markup=False)
+    out = _Console(highlight=False, markup=False)
     out.print(_card(path, meta))
     try:
         _check_compatible(meta, path)
@@ -539,33 +641,41 @@ def _card(path: Path, meta: dict) -> str:
 
 
 @app.command()
-def stats(data: List[Path] = typer.Argument(..., help="Labelled pages or folders of them."),
+def stats(data: List[Path] = typer.Argument(..., metavar="DATA...", help="Labelled pages or folders of them."),
           as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON object."),
           ) -> None:
     """Count what a labelled set covers: pages, sites, languages, blocks per label and language.
 
-    Sites, languages and source corpora come from each folder's `pages.jsonl` manifest.
+    Languages and source corpora come from each folder's `pages.jsonl` manifest; a page it
+    gives no language is counted in no language. Sites are those `train` groups by: the
+    manifest's, else the registrable domain of the page's URL, else its file name.
     """
-    counts = guard(dataset_stats, data)
+    _page_files(data)
+    counts = guard(dataset_stats, data, exit_code=1)
     if as_json:
         print(to_json(counts, indent=1))
         return
-    out = Console(highlight=False, markup=False)
-    out.print(f"{counts['pages']} pages, {counts['sites']} sites, {counts['languages']} languages, "
-              f"{counts['unlabelled_blocks']} unlabelled blocks; pages per corpus: {counts['pages_per_corpus']}")
-    table = Table(title="Labelled blocks per language")
+    out = _Console(highlight=False, markup=False)
+    without = counts["pages_without_language"]
+    out.print(f"{counts['pages']} pages, {counts['sites']} sites, {counts['languages']} languages"
+              + (f" ({without} pages with none in a manifest)" if without else "")
+              + f", {counts['unlabelled_blocks']} unlabelled blocks; pages per corpus: {counts['pages_per_corpus']}")
+    table = Table(title="Pages and labelled blocks per language")
     table.add_column("language")
+    table.add_column("pages", justify="right")
     for label in LABELS:
         table.add_column(label, justify="right")
-    rows = [("all", counts["blocks_per_label"]), ("sites", counts["sites_per_label"]),
-            *counts["blocks_per_language"].items()]
-    for name, per_label in rows:
-        table.add_row(name, *(str(per_label.get(label, 0)) for label in LABELS))
+    rows = [("all", counts["pages"], counts["blocks_per_label"]), ("sites", "", counts["sites_per_label"]),
+            *((language, counts["pages_per_language"][language], per_label)
+              for language, per_label in counts["blocks_per_language"].items())]
+    for name, pages, per_label in rows:
+        table.add_row(name, str(pages), *(str(per_label.get(label, 0)) for label in LABELS))
     out.print(table)
 
 
 @app.command()
-def show(page: Path = typer.Argument(..., help="A labelled page (.html with data-label, or a .txt of `label<TAB>text` lines)."),
+def show(page: Path = typer.Argument(..., metavar="PAGE", help="A labelled page (.html with data-label, or a .txt "
+                                     "of `label<TAB>text` lines)."),
          width: int = typer.Option(160, min=0, help="Cut each block's text to this many characters (0: never)."),
          ) -> None:
     """Print a labelled page's blocks, one per line: index, label, tag, text.
@@ -573,21 +683,30 @@ def show(page: Path = typer.Argument(..., help="A labelled page (.html with data
     Use it to review labels before correcting them with `boilerclf relabel`.
     Unlabelled blocks show as `-`.
     """
-    doc = guard(labelled.read_labelled, page)
-    out = Console(highlight=False, soft_wrap=True)
+    doc = _read_labelled(page)
+    out = _Console(highlight=False, soft_wrap=True)
     for b in doc.blocks:
         text = b.text if not width or len(b.text) <= width else b.text[: width - 1] + "…"
         out.print(f"{b.index:4d} [{_COLOURS[b.label]}]{b.label or '-':12s}[/] {b.tag:8s} ", end="", markup=True)
         out.print(text, markup=False)
 
 
+def _read_labelled(page: Path) -> Page:
+    """The labelled page a command names: a path that does not exist or is a folder is a usage
+    error (exit 2), a file that cannot be read or is no page a failure (1), named in the message."""
+    if not os.path.lexists(page) or page.is_dir():
+        fail(f"{page} is a folder: give one page" if page.is_dir() else f"no such file: {page}")
+    return guard(read_named, page, exit_code=1)
+
+
 _RANGE = re.compile(r"^(\d+)(?:-(\d+))?=(\w+)$")
 
 
 @app.command()
-def relabel(page: Path = typer.Argument(..., help="The labelled .html (or .html.gz) page to edit in place."),
+def relabel(page: Path = typer.Argument(..., metavar="PAGE",
+                                        help="The labelled .html (or .html.gz) page to edit in place."),
             changes: List[str] = typer.Argument(..., help="START[-END]=LABEL, block indices as `show` prints them, "
-                                                "e.g. 0-12=navigation 40=subscription."),
+                                                "e.g. 0-12=navigation 40=subscription.", metavar="CHANGE..."),
             ) -> None:
     """Correct labels of blocks by index, writing `data-label` on the elements that own them.
 
@@ -597,10 +716,19 @@ def relabel(page: Path = typer.Argument(..., help="The labelled .html (or .html.
     `data-label` covers everything inside it. A warning lists the blocks of either kind
     (relabel them if that is wrong). The page is rewritten whole, as UTF-8, gzipped if it
     was a `.gz`.
+
+    Changes apply in order, so a later range wins where it overlaps an earlier one
+    (`0-20=navigation 5=content`). A block cannot be set back to unlabelled: remove the
+    `data-label` that covers it in an editor.
     """
     if labelled.is_text_path(page):
         fail("relabel edits HTML pages; edit a label<TAB>text page in a text editor")
-    doc = guard(labelled.read_labelled, page)
+    if page.name.lower().endswith((".xhtml", ".xhtml.gz")):
+        fail(f"relabel writes pages as HTML, which would leave {page} no longer XHTML (a browser reads .xhtml as "
+             "XML): save it as .html, as `boilerclf label` does, and relabel that")
+    doc = _read_labelled(page)
+    if not doc.blocks:
+        fail(f"{page} has no blocks (no visible text) to relabel")
     new = [b.label for b in doc.blocks]
     for change in changes:
         m = _RANGE.match(change)
@@ -617,7 +745,7 @@ def relabel(page: Path = typer.Argument(..., help="The labelled .html (or .html.
     try:
         labelled.write_labelled(page, doc)
     except OSError as e:
-        fail(f"cannot write {page}: {e.strerror or e}")
+        fail(f"cannot write {page}: {e.strerror or e}", exit_code=1)
     outvoted = [i for i in changed if new[i]]
     if outvoted:
         warn(f"{_some_blocks(outvoted)} took another label than asked: that of most of their element's text")

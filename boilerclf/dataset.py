@@ -50,14 +50,19 @@ def text_view(page: Page) -> Page:
 
 def read_pages(inputs: Iterable[Path | str], progress: Optional[Callable[[Path], None]] = None) -> list[Page]:
     """Read every labelled page under the inputs, with its site taken from the manifest or URL."""
-    pages = []
+    return [page for page, _ in labelled_pages(inputs, progress)]
+
+
+def labelled_pages(inputs: Iterable[Path | str], progress: Optional[Callable[[Path], None]] = None
+                   ) -> Iterator[tuple[Page, dict]]:
+    """Every labelled page under the inputs and its manifest entry, one at a time. Its site, the
+    cross-validation group, is the manifest's, else its URL's registrable domain, else its file name."""
     for path, entry in manifest_entries(inputs):
         page = read_named(path, url=entry.get("url"))
         page.site = entry.get("site") or site_of(page.url) or path.stem.split(".html")[0]
-        pages.append(page)
         if progress:
             progress(path)
-    return pages
+        yield page, entry
 
 
 def fingerprint(pages: Iterable[Page]) -> str:
@@ -96,29 +101,34 @@ def manifest_entries(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, dict]
 
 
 def stats(inputs: Iterable[Path | str]) -> dict:
-    """Counts that say what a labelled set covers: pages, sites, languages, blocks per label."""
+    """Counts that say what a labelled set covers: pages, sites (as `train` groups them),
+    languages, blocks per label. A page its manifest gives no language is counted in
+    `pages_without_language`, not as a language of its own."""
     from collections import Counter
 
     per_label: Counter = Counter()
     per_language: dict[str, Counter] = {}
+    language_pages: Counter = Counter()
     per_corpus: Counter = Counter()
     label_sites: dict[str, set] = {}
     sites, pages, unlabelled = set(), 0, 0
-    for path, entry in manifest_entries(inputs):
-        page = read_named(path, url=entry.get("url"))
-        site: str = entry.get("site") or site_of(page.url) or path.stem
-        language = entry.get("language", "unknown")
+    for page, entry in labelled_pages(inputs):
+        language = entry.get("language")
         pages += 1
-        sites.add(site)
+        sites.add(page.site)
         per_corpus[entry.get("corpus", "unknown")] += 1
         unlabelled += sum(b.label is None for b in page.blocks)
         counts = Counter(b.label for b in page.blocks if b.label is not None)
         per_label.update(counts)
-        per_language.setdefault(language, Counter()).update(counts)
+        if language:
+            language_pages[language] += 1
+            per_language.setdefault(language, Counter()).update(counts)
         for label in counts:
-            label_sites.setdefault(label, set()).add(site)
+            label_sites.setdefault(label, set()).add(page.site)
     return {"pages": pages, "sites": len(sites), "languages": len(per_language),
             "blocks_per_label": dict(per_label), "unlabelled_blocks": unlabelled,
             "sites_per_label": {k: len(v) for k, v in label_sites.items()},
             "pages_per_corpus": dict(per_corpus),
+            "pages_per_language": dict(language_pages.most_common()),
+            "pages_without_language": pages - sum(language_pages.values()),
             "blocks_per_language": {k: dict(v) for k, v in sorted(per_language.items(), key=lambda kv: -sum(kv[1].values()))}}

@@ -30,6 +30,6 @@ def evaluate(model: Model, pages: Sequence[Page], *, text_views: bool = False, w
         raise InputError("no labelled blocks in these pages: evaluate scores pages with data-label attributes "
                          "(or label<TAB>text lines), such as `boilerclf label` writes and a person corrects")
     result = scores(truth, predicted)
-    result["pages"] = len(views)
+    result["pages"] = len(pages)  # not the text views scored with them
     result["worst_pages"] = sorted(per_page, key=lambda r: (r["accuracy"], -r["blocks"]))[:worst]
     return result

@@ -17,24 +17,37 @@ from .batch import write_atomic
 from .load import decode, is_text_path, read_bytes
 from .page import LABELS, Block, InputError, Page
 from .render import declare_utf8
-from .segment import segment
+from .segment import segment, text_blocks
 
 ATTRIBUTE = "data-label"
 
 
-def element_label(element) -> Optional[str]:
+def element_label(element, page: Optional[Page] = None) -> Optional[str]:
     for el in (element, *element.iterancestors()):
         label = el.attrib.get(ATTRIBUTE) if isinstance(el.tag, str) else None
         if label:
             if label not in LABELS:
-                raise InputError(f"unknown label {label!r} (expected one of {', '.join(LABELS)})")
+                raise InputError(_not_a_label(el, label, page))
             return label
     return None
 
 
+def _not_a_label(element, value: str, page: Optional[Page]) -> str:
+    """Where the bad `data-label` is; and, on a page with no label at all, that it came with the
+    page (sites use the attribute for their own ends: "Anzeige"), not from a typo of the user's."""
+    name = page.source if page is not None and page.source else "the page"
+    where = f"<{element.tag}>" + (f" on line {element.sourceline}" if element.sourceline else "")
+    tree = page.tree if page is not None else None
+    if tree is not None and not any(found in LABELS for found in tree.xpath(f"//@{ATTRIBUTE}")):
+        return (f"{name}: the data-label=\"{value}\" of {where} came with the page (the site uses the attribute for "
+                f"its own purposes): the page has no labels yet. Start labelling it with `boilerclf label {name} -o "
+                "FOLDER`, which overwrites such attributes, then show and relabel the copy it writes")
+    return f"{name}: unknown label {value!r} in the data-label of {where} (expected one of {', '.join(LABELS)})"
+
+
 def read_html_labels(page: Page) -> Page:
     for block in page.blocks:
-        block.label = element_label(block.element)
+        block.label = element_label(block.element, page)
     return page
 
 
@@ -62,10 +75,21 @@ def parse_text_labels(text: str, source: str = "") -> Page:
                              f"(expected one of {', '.join(LABELS)}, or {UNLABELLED} for an unlabelled line)")
         else:
             label, line = None, head + tab + rest
-        for block in segment(line, text=True).blocks:
+        for block in text_blocks(line):  # not `segment`: a line's text that starts `promo<TAB>` is no label
             block.label = label
             blocks.append(block)
     return Page(blocks=blocks, source=source)
+
+
+def unlabelled_blocks(text: str) -> Optional[list[Block]]:
+    """The blocks of a labelled text page (as `label` writes it: every non-empty line starts
+    with a label or `-` and a TAB), without their labels, so that the features never see them;
+    None for any other text."""
+    lines = [line.partition("\t") for line in text.splitlines() if line.strip()]
+    marked = all(tab and head.strip() in _MARKERS for head, tab, _ in lines)
+    if not (lines and marked and any(head.strip() in LABELS for head, _, _ in lines)):  # only `-`: a list's bullets
+        return None
+    return [Block(text=b.text) for b in parse_text_labels(text).blocks]
 
 
 def read_labelled(path: Path | str, url: Optional[str] = None) -> Page:

@@ -240,7 +240,11 @@ def html_page(tree, source: str = "", url: Optional[str] = None, sources: bool =
 
 
 def text_page(text: str, source: str = "", url: Optional[str] = None) -> Page:
-    return Page(blocks=text_blocks(text), source=source, url=url)
+    """A plain-text page; one labelled as `boilerclf label` writes it is read without its labels."""
+    from .labels import unlabelled_blocks  # labels imports this module
+
+    blocks = unlabelled_blocks(text)
+    return Page(blocks=text_blocks(text) if blocks is None else blocks, source=source, url=url)
 
 
 def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Optional[str] = None,

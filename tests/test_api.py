@@ -199,6 +199,15 @@ def test_lazy_names_are_listed_but_not_imported_with_the_package():
     assert result.returncode == 0, result.stderr
 
 
+def test_submodules_are_reached_from_the_package_as_the_readme_does(sample_pages):
+    """README: `boilerclf.model.training_set(boilerclf.dataset.read_pages([...]))` after `import boilerclf`."""
+    code = ("import boilerclf; blocks, labels, sites, _ = boilerclf.model.training_set(boilerclf.dataset.read_pages("
+            f"[{str(sample_pages[0])!r}])); assert blocks and len(labels) == len(sites) == len(blocks)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+
+
 def test_clean_checks_keep_and_takes_a_url():
     model = boilerclf.load_model()
     page = PAGES[0]

@@ -1,5 +1,6 @@
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -117,7 +118,7 @@ def test_label_show_relabel_round_trip(tmp_path, small_model_path):
     assert labelled.blocks and all(b.label in LABELS for b in labelled.blocks)
     shown = invoke("show", page, "--width", "0").stdout.splitlines()
     assert len(shown) == len(labelled.blocks)
-    assert invoke("relabel", page, f"0-2=subscription", "3=promo").exit_code == 0
+    assert invoke("relabel", page, "0-2=subscription", "3=promo").exit_code == 0
     after = read_labelled(page)
     assert [b.label for b in after.blocks[:4]] == ["subscription"] * 3 + ["promo"]
     assert [b.text for b in after.blocks] == [b.text for b in labelled.blocks]
@@ -206,6 +207,144 @@ def test_relabel_says_a_range_is_reversed(tmp_path, sample_pages):
     assert result.exit_code == 2 and "reversed" in one_line(result)
 
 
+def test_help_shows_flags_as_flags_and_says_what_predict_and_relabel_do():
+    from boilerclf import __version__
+
+    for command in ("info", "label", "predict", "relabel"):  # typer 0.29: `--json <bool>`, `{pages}... <list[Path]>`
+        shown = invoke(command, "--help").output
+        assert "<bool>" not in shown and "<list[" not in shown and "{pages}" not in shown, shown
+    predict = invoke("predict", "--help")
+    assert "predict [OPTIONS] PAGE..." in predict.output
+    for fact in ("one JSON line per block to stdout", "glob pattern", "read a list of paths, one per line, from stdin",
+                 "no visible text prints nothing", "at least half the page's highest content probability"):
+        assert fact in one_line(predict), fact
+    relabel = one_line(invoke("relabel", "--help"))
+    assert "a later range wins where it overlaps" in relabel and "cannot be set back to unlabelled" in relabel
+    assert "relabel [OPTIONS] PAGE CHANGE..." in relabel
+    version = invoke("--version")
+    assert version.exit_code == 0 and version.stdout == f"boilerclf {__version__}\n"
+
+
+def test_a_closed_output_pipe_exits_141_quietly(sample_pages):
+    """`boilerclf show PAGE | head -1`: 1 would say a page failed."""
+    for args in (["show", sample_pages[0]], ["stats", "--json", sample_pages[0]]):  # rich, then print
+        reader, writer = os.pipe()
+        os.close(reader)  # the reader has gone before anything is written
+        done = subprocess.run([sys.executable, "-m", "boilerclf", *map(str, args)], stdout=writer,
+                              stderr=subprocess.PIPE)
+        os.close(writer)
+        assert (done.returncode, done.stderr) == (141, b""), args
+
+
+def test_relabel_refuses_to_write_an_xhtml_page_back_as_html(tmp_path):
+    page = tmp_path / "p.xhtml"
+    page.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><head><title>'
+                    'T</title></head><body><nav><a href="/">Home</a></nav><p>First paragraph of the article.<br/>'
+                    'Second line.</p></body></html>')
+    before = page.read_bytes()
+    result = invoke("relabel", page, "0=navigation", "1=content")
+    assert result.exit_code == 2 and "save it as .html" in one_line(result)
+    assert page.read_bytes() == before
+
+
+def test_evaluate_counts_pages_not_views_and_prints_whole_names_when_saved(tmp_path, sample_pages, small_model_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    long_name = "a-page-name-long-enough-that-an-80-column-table-would-cut-it-" + "x" * 60 + ".html"
+    shutil.copy(sample_pages[0], data / long_name)
+    shutil.copy(sample_pages[1], data / sample_pages[1].name)
+    result = invoke("evaluate", data, "--text-views", "--worst", "4", "--model", small_model_path)
+    assert result.exit_code == 0, result.output
+    assert "2 pages and their text-only views" in result.stdout
+    assert str(data / long_name) + "#text" in result.stdout and "…" not in result.stdout
+
+
+def test_stats_counts_sites_as_train_does_pages_per_language_and_refuses_no_pages(tmp_path):
+    from boilerclf.dataset import read_pages
+
+    data = tmp_path / "set"
+    (data / "a").mkdir(parents=True)
+    (data / "b").mkdir()
+    html = ('<html><body><nav data-label="navigation"><a href="/">Home</a></nav><p data-label="content">Story about '
+            'the council budget.</p></body></html>')
+    (data / "a" / "x.html").write_text(html)
+    (data / "b" / "x.html.gz").write_bytes(gzip.compress(html.encode()))
+    (data / "a" / "y.html").write_text(html.replace("council budget", "parks"))
+    (data / "a" / "pages.jsonl").write_text(json.dumps({"file": "x.html", "language": "de"}) + "\n")
+    counts = json.loads(invoke("stats", data, "--json").stdout)
+    assert counts["sites"] == len({page.site for page in read_pages([data])}) == 2  # x and y
+    assert (counts["languages"], counts["pages_per_language"], counts["pages_without_language"]) == (1, {"de": 1}, 2)
+    shown = invoke("stats", data).stdout
+    assert "1 languages (2 pages with none in a manifest)" in " ".join(shown.split())
+    de_row = [line.split("│")[1:3] for line in shown.splitlines() if line.startswith("│ de")]
+    assert [[cell.strip() for cell in row] for row in de_row] == [["de", "1"]]  # its pages
+    (tmp_path / "empty").mkdir()
+    result = invoke("stats", tmp_path / "empty")
+    assert result.exit_code == 2 and "no inputs (.html" in one_line(result)
+
+
+def test_a_page_with_the_sites_own_data_label_says_so_and_how_to_start_labelling_it(tmp_path):
+    page = CORPUS / "trafilatura-eval" / "html" / "0a12df42d1764095989ab078ee0f940b.html.gz"  # data-label="Anzeige"
+    copy = tmp_path / page.name
+    shutil.copy(page, copy)
+    for result, name in ((invoke("show", page), page), (invoke("relabel", copy, "0=navigation"), copy)):
+        message = "".join(result.output.split())  # rich folds long paths where they have no space
+        assert result.exit_code == 1
+        assert f'{name}:thedata-label="Anzeige"of<li>online921camewiththepage' in message, message
+        assert f"`boilerclflabel{name}-oFOLDER`" in message
+    assert copy.read_bytes() == page.read_bytes()
+
+
+def test_predict_and_clean_read_a_labelled_text_page_without_its_labels(tmp_path, small_model_path):
+    plain = tmp_path / "in" / "al.txt"
+    plain.parent.mkdir()
+    plain.write_text("\n".join(AL_MONITOR.read_text().splitlines()[:30]))
+    assert invoke("label", plain, "-o", tmp_path / "labelled", "--model", small_model_path).exit_code == 0
+    labelled = tmp_path / "labelled" / "al.txt"
+    label, _, text = labelled.read_text().splitlines()[0].partition("\t")  # as `label` writes it
+    assert label in LABELS and text == "Skip to main content"
+    predicted = [invoke("predict", page, "--model", small_model_path).stdout.splitlines() for page in (plain, labelled)]
+    fields = [[{k: v for k, v in json.loads(line).items() if k != "page"} for line in lines] for lines in predicted]
+    assert fields[0] == fields[1] and fields[0][0]["text"] == "Skip to main content"
+    result = invoke("clean", labelled, "-o", tmp_path / "clean", "--model", small_model_path, "-j", "1")
+    assert result.exit_code == 0, result.output
+    kept = (tmp_path / "clean" / "al.txt").read_text().splitlines()
+    assert kept and not any("\t" in line or line.startswith(LABELS) for line in kept)
+
+
+def test_relabel_and_show_say_which_page_is_empty_or_has_no_blocks(tmp_path):
+    empty, blank = tmp_path / "empty.html", tmp_path / "blank.html"
+    empty.write_bytes(b"")
+    blank.write_text("<html><body><script>x</script></body></html>")
+    for result in (invoke("show", empty), invoke("relabel", empty, "0=promo")):
+        assert result.exit_code == 1 and f"{empty}: empty page" in one_line(result)
+    result = invoke("relabel", blank, "0=promo")
+    assert result.exit_code == 2 and f"{blank} has no blocks" in one_line(result)
+
+
+def test_usage_errors_exit_2_and_failures_1(tmp_path, sample_pages, small_model_path, monkeypatch):
+    import boilerclf.cli as cli
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(sample_pages[0], data / sample_pages[0].name)
+    (data / "empty.html").write_bytes(b"")
+    for command in (("stats", data), ("evaluate", data, "--model", small_model_path)):
+        result = invoke(*command)
+        assert result.exit_code == 1 and "empty.html: empty page" in one_line(result), command
+        assert invoke(*command[:1], tmp_path / "missing", *command[2:]).exit_code == 2
+    assert invoke("show", tmp_path / "missing.html").exit_code == 2
+    page = tmp_path / "page.html"
+    shutil.copy(sample_pages[0], page)
+
+    def read_only(path, doc):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cli.labelled, "write_labelled", read_only)
+    result = invoke("relabel", page, "0=promo")
+    assert result.exit_code == 1 and f"cannot write {page}: Permission denied" in one_line(result)
+
+
 def test_label_gives_a_shared_element_the_label_of_most_of_its_text_and_warns(tmp_path, monkeypatch):
     import boilerclf.cli as cli
 
@@ -282,3 +421,4 @@ def test_clean_html_of_a_latin1_page_declares_utf8_and_archives_say_their_format
     archive.write_bytes(gzip.compress(json.dumps({"url": "https://a.example/", "html": "<p>Text</p>"}).encode()))
     result = invoke("clean", archive, "-o", tmp_path / "arch", "-f", "html", "-j", "1")
     assert result.exit_code == 0 and "whatever --format says" in " ".join(result.output.split())
+

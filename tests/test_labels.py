@@ -87,3 +87,12 @@ def test_text_with_tabs_stays_text_in_plain_pages_and_after_a_phrase():
         (None, "Opening hours"), (None, "Monday 9am to 5pm"), (None, "Tuesday closed")]
     mixed = parse_text_labels("content\tOpening hours\nOn weekdays\t9am to 5pm\n", "mixed.txt")
     assert [(b.label, b.text) for b in mixed.blocks] == [("content", "Opening hours"), (None, "On weekdays 9am to 5pm")]
+
+
+def test_a_labelled_text_page_is_read_for_prediction_without_its_labels():
+    from boilerclf.segment import segment
+
+    page = segment("content\tA title\n-\tAn unlabelled line\nnavigation\tHome\n", text=True)
+    assert [(b.label, b.text) for b in page.blocks] == [(None, "A title"), (None, "An unlabelled line"), (None, "Home")]
+    bullets = segment("-\tFirst item\n-\tSecond item\n", text=True)  # a list, no labels
+    assert [b.text for b in bullets.blocks] == ["- First item", "- Second item"]
