@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
@@ -346,7 +347,7 @@ _starting: list[threading.Thread] = []
 
 
 def _import_model() -> None:
-    from . import model  # noqa: F401  (scikit-learn: most of a worker's start-up)
+    import_module(".model", __package__)  # scikit-learn: most of a worker's start-up
 
 
 def start_workers(n_jobs: int) -> None:

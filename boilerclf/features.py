@@ -197,7 +197,6 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         return matrix if np.array_equal(rows, np.arange(n)) else matrix[rows]
 
     def _matrix(self, everything: list[Block], pages: np.ndarray):
-        n = len(everything)
         sample = Texts([b.text[:STAT_CHARS] for b in everything])
         word_rows, word_hashes, word_rank, _ = sample.tokens()
         pair_rows, pair_hashes = hashing.bigrams(word_rows, word_hashes)
