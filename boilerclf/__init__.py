@@ -13,7 +13,8 @@ __all__ = ["LABELS", "Block", "BoilerclfError", "InputError", "Label", "Model", 
            "read_page", "segment", "train"]
 __version__ = "0.1.0"
 _LAZY = ("Model", "load_model", "train")
-_SUBMODULES = frozenset(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+# less the names bound above: `boilerclf.segment` is the function, not its module
+_SUBMODULES = frozenset(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")) - set(globals())
 
 
 def __getattr__(name: str):
@@ -30,5 +31,6 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    """The lazy names and submodules too, for tab completion."""
-    return sorted({*globals(), *_LAZY, *_SUBMODULES})
+    """The lazy names too, for tab completion; not the submodules, which `inspect.getmembers`
+    and `help(boilerclf)` would then import, scikit-learn and the CLI with them."""
+    return sorted({*globals(), *_LAZY})

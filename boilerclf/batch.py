@@ -203,12 +203,14 @@ class _Batch:
             self.fail(owner, reason)
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
+def write_atomic(path: Path, data: bytes | str, *, through_links: bool = False) -> None:
     """Write a whole file or nothing: a temporary file renamed over `path`. The file keeps the
     mode `path` had; a new one gets the usual mode (0666 less the umask, where mkstemp's are 0600).
-    A symlink is written through, to its target, as editors do (a hard link cannot survive the
-    rename: it keeps the old content)."""
-    path = Path(os.path.realpath(path))
+    A symlink at `path` is replaced, so that an output never lands outside its folder through a
+    planted link; `through_links` writes to its target instead, as editors do, for a file edited
+    in place (a hard link cannot survive the rename: it keeps the old content)."""
+    if through_links:
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)

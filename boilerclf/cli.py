@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the model module imports scikit-learn (~1.5 s): only the co
 
 class _Console(Console):
     def on_broken_pipe(self) -> None:
-        """Leave a closed pipe to `_Group.invoke` (rich would exit 1, which says a page failed)."""
+        """Leave a closed pipe to `_Group.main` (rich would exit 1, which says a page failed)."""
         raise  # the BrokenPipeError rich is handling
 
 
@@ -74,19 +74,25 @@ class _Command(_ClickStyleHelp, TyperCommand):
 
 
 class _Group(_ClickStyleHelp, TyperGroup):
-    def invoke(self, ctx):
+    def main(self, *args, **kwargs):
         """A closed output pipe (`boilerclf predict DIR | head -1`) ends any command quietly
         with 141 (128 + SIGPIPE), what a shell reports for a tool that SIGPIPE stopped: not 1
-        (click's and rich's choice), which says a page failed."""
+        (click's and rich's choice), which says a page failed. Handled here, around parsing too,
+        since `--help`, `--version` and a bare `boilerclf` print while the arguments are parsed;
+        click and rich exit 1 while handling the BrokenPipeError, which is how theirs is known."""
         try:
             try:
-                return super().invoke(ctx)
+                return super().main(*args, **kwargs)
             finally:  # output still buffered meets a closed pipe here, rather than at Python's exit
                 sys.stdout.flush()
+        except SystemExit as e:
+            if not isinstance(e.__context__, BrokenPipeError):
+                raise
         except BrokenPipeError:
-            with contextlib.suppress(OSError, ValueError):  # nothing left to flush at exit
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(141)
+            pass
+        with contextlib.suppress(OSError, ValueError):  # nothing left to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
 
 
 class _App(typer.Typer):
@@ -375,9 +381,9 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
     """
     from .evaluate import evaluate as run
 
-    _page_files(data)
+    files = [path for path, _ in _page_files(data)]
     clf = _model(model)
-    pages = guard(read_pages, data, exit_code=1)
+    pages = guard(read_pages, files, exit_code=1)  # not walked again: each warning once
     result = guard(run, clf, pages, text_views=text_views, worst=worst)
     if as_json:
         print(to_json(result, indent=1))
@@ -650,8 +656,8 @@ def stats(data: List[Path] = typer.Argument(..., metavar="DATA...", help="Labell
     gives no language is counted in no language. Sites are those `train` groups by: the
     manifest's, else the registrable domain of the page's URL, else its file name.
     """
-    _page_files(data)
-    counts = guard(dataset_stats, data, exit_code=1)
+    files = [path for path, _ in _page_files(data)]
+    counts = guard(dataset_stats, files, exit_code=1)  # not walked again: each warning once
     if as_json:
         print(to_json(counts, indent=1))
         return
@@ -743,7 +749,7 @@ def relabel(page: Path = typer.Argument(..., metavar="PAGE",
         new[start:end + 1] = [m.group(3)] * (end - start + 1)
     changed = labelled.apply_labels(doc, new)
     try:
-        labelled.write_labelled(page, doc)
+        labelled.write_labelled(page, doc, through_links=True)  # edited in place: a link's target
     except OSError as e:
         fail(f"cannot write {page}: {e.strerror or e}", exit_code=1)
     outvoted = [i for i in changed if new[i]]

@@ -134,12 +134,13 @@ def serialize(page: Page) -> bytes:
     return lxml.html.tostring(page.tree, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 
-def write_labelled(path: Path, page: Page) -> None:
-    """Write a labelled page whole or not at all; a `.gz` path is gzipped, as `read_labelled` expects."""
+def write_labelled(path: Path, page: Page, *, through_links: bool = False) -> None:
+    """Write a labelled page whole or not at all; a `.gz` path is gzipped, as `read_labelled` expects.
+    `through_links`: a page edited in place, whose symlink is written through (see `write_atomic`)."""
     data = serialize(page)
     if path.suffix.lower() == ".gz":
         data = gzip.compress(data, mtime=0)
-    write_atomic(path, data)
+    write_atomic(path, data, through_links=through_links)
 
 
 def blocks_with_labels(pages: Iterable[Page]) -> tuple[list[Block], list[str], int]:

@@ -85,17 +85,18 @@ def _is_file(entry: os.DirEntry | Path) -> bool:
         return True
 
 
-def _holds_no_pages(path: Path) -> bool:
-    """A JSONL file whose first record is JSON without an "html" string (a corpus's metadata,
-    such as snippets.jsonl next to its pages) is no archive; anything else is read as one, so
-    that what is wrong with it is reported."""
+def _holds_no_pages(path: Path, looked_at: int = 10) -> bool:
+    """A JSONL file whose first records are JSON, none an object with an "html" key (a corpus's
+    metadata, such as snippets.jsonl next to its pages), is no archive. Anything else is read as
+    one, so that each bad record is reported: a crawl dump whose first fetches failed
+    (`"html": null`) still has its good records cleaned."""
     try:
         with _open(path) as stream:
-            first = next((line for line in stream if line.strip()), b"")
-        item = json.loads(first)
+            lines = itertools.islice((line for line in stream if line.strip()), looked_at)
+            items = [json.loads(line) for line in lines]
     except (OSError, EOFError, zlib.error, ValueError):
         return False
-    return not (isinstance(item, dict) and isinstance(item.get("html"), str))
+    return bool(items) and not any(isinstance(item, dict) and "html" in item for item in items)
 
 
 def _is_input(path: Path) -> bool:
@@ -103,21 +104,23 @@ def _is_input(path: Path) -> bool:
     if not name.lower().endswith(ALL_SUFFIXES) or name in NOT_PAGES:
         return False
     if kind_of(path) == "jsonl" and _holds_no_pages(path):
-        _warn(f"{path} passed over: its first record has no \"html\" string, so it is not an archive of pages")
+        _warn(f"{path} passed over: none of its first records has an \"html\" key, so it is not an archive of pages")
         return False
     return True
 
 
 def walk(folder: Path, outdir: Optional[Path] = None) -> Iterator[Path]:
     """The page and archive files under `folder`, in name order. Symlinked folders are followed,
-    as symlinked files are read, but each real folder is walked once (a link to an ancestor
-    ends there), and never the output folder `outdir`. A folder that cannot be read (no
-    permission, or gone meanwhile) is passed over with an `InputWarning` naming it."""
+    as symlinked files are read, when they lead to a folder under `folder`: one that leads out
+    (`ln -s / in/root`) would walk the whole machine, and is passed over with an `InputWarning`.
+    Each real folder is walked once (a link to an ancestor ends there), and never the output
+    folder `outdir`. A folder that cannot be read (no permission, or gone meanwhile) is passed
+    over with an `InputWarning` naming it."""
     seen: set[tuple[int, int]] = set()
     if outdir is not None:
         with contextlib.suppress(OSError):
             seen.add(_identity(outdir))
-    return _walk(folder, seen)
+    return _walk(folder, seen, folder)
 
 
 def _identity(folder: Path) -> tuple[int, int]:
@@ -125,7 +128,18 @@ def _identity(folder: Path) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
-def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
+def _leads_out(entry: os.DirEntry, path: Path, root: Path) -> bool:
+    """Whether `entry` is a symlinked folder whose real path is not under `root`'s (with a warning)."""
+    if not entry.is_symlink():
+        return False
+    real = os.path.realpath(path)
+    if Path(real).is_relative_to(os.path.realpath(root)):
+        return False
+    _warn(f"{path} links outside {root} (to {real}): not followed")
+    return True
+
+
+def _walk(folder: Path, seen: set[tuple[int, int]], root: Path) -> Iterator[Path]:
     try:
         identity = _identity(folder)
         if identity in seen:
@@ -139,7 +153,8 @@ def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
     for entry in entries:
         path = folder / entry.name
         if _is_folder(entry):
-            yield from _walk(path, seen)
+            if not _leads_out(entry, path, root):
+                yield from _walk(path, seen, root)
         elif _is_file(entry) and _is_input(path):
             yield path
 

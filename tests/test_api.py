@@ -199,6 +199,19 @@ def test_lazy_names_are_listed_but_not_imported_with_the_package():
     assert result.returncode == 0, result.stderr
 
 
+def test_the_segment_function_is_no_submodule_and_listing_the_package_imports_nothing_heavy():
+    """`help(boilerclf)` and `inspect.getmembers` fetch every name `dir` lists: submodules there
+    would import scikit-learn and the CLI. Only the three lazy API names import the model module."""
+    code = ("import sys, boilerclf; from boilerclf.segment import html_blocks; "
+            "assert callable(boilerclf.segment) and 'segment' not in boilerclf._SUBMODULES; "
+            "[getattr(boilerclf, name) for name in dir(boilerclf) if name not in boilerclf._LAZY]; "
+            "heavy = {'sklearn', 'typer', 'boilerclf.cli'} & set(sys.modules); assert not heavy, heavy; "
+            "assert boilerclf.model.training_set and 'sklearn' in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+
+
 def test_submodules_are_reached_from_the_package_as_the_readme_does(sample_pages):
     """README: `boilerclf.model.training_set(boilerclf.dataset.read_pages([...]))` after `import boilerclf`."""
     code = ("import boilerclf; blocks, labels, sites, _ = boilerclf.model.training_set(boilerclf.dataset.read_pages("

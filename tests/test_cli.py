@@ -225,15 +225,38 @@ def test_help_shows_flags_as_flags_and_says_what_predict_and_relabel_do():
     assert version.exit_code == 0 and version.stdout == f"boilerclf {__version__}\n"
 
 
+def into_closed_pipe(*args) -> tuple[int, bytes]:
+    """Run boilerclf with its output a pipe whose reader has gone before anything is written:
+    the exit status and stderr."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    done = subprocess.run([sys.executable, "-m", "boilerclf", *map(str, args)], stdout=writer, stderr=subprocess.PIPE)
+    os.close(writer)
+    return done.returncode, done.stderr
+
+
 def test_a_closed_output_pipe_exits_141_quietly(sample_pages):
     """`boilerclf show PAGE | head -1`: 1 would say a page failed."""
     for args in (["show", sample_pages[0]], ["stats", "--json", sample_pages[0]]):  # rich, then print
-        reader, writer = os.pipe()
-        os.close(reader)  # the reader has gone before anything is written
-        done = subprocess.run([sys.executable, "-m", "boilerclf", *map(str, args)], stdout=writer,
-                              stderr=subprocess.PIPE)
-        os.close(writer)
-        assert (done.returncode, done.stderr) == (141, b""), args
+        assert into_closed_pipe(*args) == (141, b""), args
+
+
+def test_help_and_version_into_a_closed_pipe_exit_141_too():
+    """They print while the arguments are parsed, before any command runs."""
+    for args in (["--help"], ["--version"], [], ["show", "--help"]):  # a bare `boilerclf` prints its help
+        assert into_closed_pipe(*args) == (141, b""), args
+
+
+def test_stats_and_evaluate_walk_their_inputs_once_so_each_warning_shows_once(tmp_path, sample_pages,
+                                                                              small_model_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # short names: not cut by the console's line breaks
+    (tmp_path / "lab").mkdir()
+    shutil.copy(sample_pages[0], tmp_path / "lab" / sample_pages[0].name)
+    (tmp_path / "lab" / "snippets.jsonl").write_text(json.dumps({"id": 1, "text": "x"}) + "\n")
+    for command in (["stats"], ["evaluate", "--model", small_model_path]):
+        result = invoke(*command, "lab")
+        assert result.exit_code == 0, result.output
+        assert one_line(result).count("warning: lab/snippets.jsonl passed over") == 1, command
 
 
 def test_relabel_refuses_to_write_an_xhtml_page_back_as_html(tmp_path):
@@ -337,7 +360,7 @@ def test_usage_errors_exit_2_and_failures_1(tmp_path, sample_pages, small_model_
     page = tmp_path / "page.html"
     shutil.copy(sample_pages[0], page)
 
-    def read_only(path, doc):
+    def read_only(path, doc, **options):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(cli.labelled, "write_labelled", read_only)

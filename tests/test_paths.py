@@ -42,9 +42,45 @@ def test_folder_walks_follow_symlinked_folders_once_each(tmp_path, sample_pages)
         shutil.copy(page, tmp_path / "set" / page.name)
     (tmp_path / "mixed" / "more").symlink_to(tmp_path / "set")
     (tmp_path / "set" / "up").symlink_to(tmp_path / "mixed")  # a cycle
-    result = invoke("stats", tmp_path / "mixed", "--json")
+    result = invoke("stats", tmp_path, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["pages"] == 3
+
+
+def test_a_symlinked_folder_that_leads_out_of_the_named_folder_is_not_followed(tmp_path, sample_pages, monkeypatch):
+    """`ln -s / in/root` would walk the whole machine: one warning, and the walk stays inside."""
+    monkeypatch.chdir(tmp_path)  # short names: not cut by the console's line breaks
+    for folder, page in (("in/sub", sample_pages[0]), ("outside", sample_pages[1])):
+        (tmp_path / folder).mkdir(parents=True)
+        shutil.copy(page, tmp_path / folder / page.name)
+    (tmp_path / "in" / "away").symlink_to(tmp_path / "outside")
+    (tmp_path / "in" / "same").symlink_to(tmp_path / "in" / "sub")  # inside: followed (and walked once)
+    result = invoke("stats", "in", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pages"] == 1
+    assert one_line(result).count(f"warning: in/away links outside in (to {tmp_path / 'outside'}): not followed") == 1
+
+
+def test_clean_and_label_replace_a_link_in_the_output_folder_and_never_write_through_it(tmp_path, small_model_path):
+    """A link planted in the output folder, dangling or live, is replaced: nothing is written
+    outside the folder. Only `relabel`, which edits a page in place, writes through a link."""
+    src, out, elsewhere = tmp_path / "in", tmp_path / "out", tmp_path / "elsewhere"
+    for folder in (src, out, elsewhere):
+        folder.mkdir()
+    shutil.copy(NEWS[0], src / "a.html.gz")
+    (src / "empty.html").write_text("")  # fails, so that the errors file is written
+    (elsewhere / "notes").write_text("precious")
+    runs = [(["clean", "-j", "1"], ["a.txt", "boilerclf-run.json", "boilerclf-errors.jsonl"]), (["label"], ["a.html"])]
+    for command, outputs in runs:
+        for target in ("../elsewhere/planted", "../elsewhere/notes"):  # dangling, then live
+            for name in outputs:
+                (out / name).unlink(missing_ok=True)
+                (out / name).symlink_to(target)
+            result = invoke(*command, src, "-o", out, "--overwrite", "--model", small_model_path)
+            assert result.exit_code == 1 and "empty page" in one_line(result), result.output
+            assert not any((out / name).is_symlink() for name in outputs), command
+    assert [p.name for p in elsewhere.iterdir()] == ["notes"] and (elsewhere / "notes").read_text() == "precious"
+    assert read_labelled(out / "a.html").blocks
 
 
 def test_a_folder_that_cannot_be_read_or_vanishes_during_a_walk_is_a_warning(tmp_path, sample_pages, monkeypatch):
@@ -130,6 +166,23 @@ def test_a_jsonl_file_that_holds_no_pages_is_passed_over_in_a_folder(tmp_path, m
     assert result.exit_code == 0 and "cleaned 2 pages" in one_line(result), result.output
     result = invoke("predict", "corpus/snippets.jsonl")  # named: read as an archive, as before
     assert result.exit_code == 2 and "is an archive" in one_line(result)
+
+
+def test_a_crawl_dump_whose_first_fetch_failed_is_read_as_an_archive_in_a_folder(tmp_path, small_model_path,
+                                                                                  monkeypatch):
+    """Only a file none of whose first records has an "html" key holds no pages; `"html": null`
+    is a failed fetch, reported alone while the good records are cleaned."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "crawl").mkdir()
+    records = [{"url": "https://a.example/1", "html": None, "error": "timeout"}] + [
+        {"url": f"https://a.example/{i}", "html": f"<html><body><p>The council met on Tuesday, story {i}.</p></body></html>"}
+        for i in range(2, 6)]
+    (tmp_path / "crawl" / "dump.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = invoke("clean", "crawl", "-o", "out", "-j", "1", "--model", small_model_path)
+    assert result.exit_code == 1 and "cleaned 4 pages" in one_line(result), result.output
+    errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
+    assert [(e["record"], e["reason"]) for e in errors] == [("line 1", 'line 1 has no "html" string')]
+    assert len((tmp_path / "out" / "dump.jsonl").read_text().splitlines()) == 4
 
 
 def test_label_refuses_an_output_folder_it_cannot_write_before_any_work(tmp_path, monkeypatch):
