@@ -57,39 +57,54 @@ _WORD = re.compile(r"\S+")
 
 
 def parse_text_labels(text: str, source: str = "") -> Page:
-    """A labelled text page: `label<TAB>text` per line, `-<TAB>text` or a line without a TAB unlabelled.
+    """A labelled text page: `label<TAB>text` per line, `-<TAB>text` or a line without a TAB unlabelled
+    (see `labelled_lines`); plain text has all its lines unlabelled."""
+    lines = labelled_lines(text, source, strict=True) or [(None, line) for line in text.splitlines()]
+    return Page(blocks=_blocks(lines), source=source)
 
-    In a page with labels, a single word before the first TAB that is no label is a typo
-    (`contnet`, `Content`), an error rather than text silently unlabelled; a phrase before
-    the TAB, or any TAB in a page with no labels at all, is text.
+
+def labelled_lines(text: str, source: str = "", strict: bool = False) -> Optional[list[tuple[Optional[str], str]]]:
+    """Each line's (label, text) if `text` is a labelled page, None if it is plain text: the one rule
+    of `show` and `train` and of the commands that read a page without its labels.
+
+    A page is labelled when a line starts with a label and a TAB (not `-` alone: a plain list's
+    bullets) and every other line with a TAB starts with `-`, a label, or a phrase, which is text
+    (`Opening hours<TAB>9-5`); a line without a TAB is unlabelled text. A single other word before
+    a TAB (`Monday<TAB>9-5`) makes the page plain text or, `strict`, where labels are read, is a
+    typo (`contnet`, `Content`): an error rather than a page silently unlabelled.
     """
     lines = [line.partition("\t") for line in text.splitlines()]
-    has_labels = any(tab and head.strip() in LABELS for head, tab, _ in lines)  # not `-`: a plain list's bullet
-    blocks = []
+    if not any(tab and head.strip() in LABELS for head, tab, _ in lines):
+        return None
+    found: list[tuple[Optional[str], str]] = []
     for number, (head, tab, rest) in enumerate(lines, 1):
         field = head.strip()
         if tab and field in _MARKERS:
-            label, line = (None if field == UNLABELLED else field), rest
-        elif tab and has_labels and _WORD.fullmatch(field):
+            found.append((None if field == UNLABELLED else field, rest))
+        elif tab and _WORD.fullmatch(field):
+            if not strict:
+                return None
             raise InputError(f"{source or 'text page'} line {number}: unknown label {field!r} before the tab "
                              f"(expected one of {', '.join(LABELS)}, or {UNLABELLED} for an unlabelled line)")
         else:
-            label, line = None, head + tab + rest
+            found.append((None, head + tab + rest))
+    return found
+
+
+def _blocks(lines: Iterable[tuple[Optional[str], str]]) -> list[Block]:
+    blocks = []
+    for label, line in lines:
         for block in text_blocks(line):  # not `segment`: a line's text that starts `promo<TAB>` is no label
             block.label = label
             blocks.append(block)
-    return Page(blocks=blocks, source=source)
+    return blocks
 
 
 def unlabelled_blocks(text: str) -> Optional[list[Block]]:
-    """The blocks of a labelled text page (as `label` writes it: every non-empty line starts
-    with a label or `-` and a TAB), without their labels, so that the features never see them;
-    None for any other text."""
-    lines = [line.partition("\t") for line in text.splitlines() if line.strip()]
-    marked = all(tab and head.strip() in _MARKERS for head, tab, _ in lines)
-    if not (lines and marked and any(head.strip() in LABELS for head, _, _ in lines)):  # only `-`: a list's bullets
-        return None
-    return [Block(text=b.text) for b in parse_text_labels(text).blocks]
+    """The blocks of a labelled text page (see `labelled_lines`) without their labels, so that the
+    features never see them; None for plain text."""
+    lines = labelled_lines(text)
+    return None if lines is None else _blocks((None, line) for _, line in lines)
 
 
 def read_labelled(path: Path | str, url: Optional[str] = None) -> Page:

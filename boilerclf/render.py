@@ -6,6 +6,7 @@ import re
 from html import escape
 from itertools import accumulate
 from typing import Any, Iterable, Optional, Sequence
+from urllib.parse import unquote
 
 import lxml.html
 from lxml import etree
@@ -30,6 +31,7 @@ TEXTLESS = MEDIA | {"img", "picture", "input", "button", "hr", "br", "wbr"}
 STANDALONE = frozenset({"img", "picture", "video", "audio", "math", "source", "track", "hr", "br", "wbr"})
 _CELLS = frozenset({"td", "th"})  # emptied, never removed, lest the row's other cells shift columns
 _FRAME = _CELLS | {"html", "head", "body"}  # never pruned when empty (see `tidy`)
+_IN_PAGE_LINKS = etree.XPath("//a/@href[starts-with(normalize-space(.), '#')]")
 
 
 def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
@@ -37,16 +39,25 @@ def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
     return "".join(b.text + "\n" for b in page.blocks if b.label in keep)
 
 
-def drop(el) -> None:
-    """Remove an element and its content but keep the text that follows it (its tail)."""
-    parent = el.getparent()
-    if el.tail:
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
+def drop(*elements) -> None:
+    """Remove elements and their content but keep the text that follows each (its tail). A run of
+    removed siblings' tails joins the text before the run at once, and whitespace after whitespace
+    not at all: moved one by one, that text would grow by a tail per removal, each time copied
+    through lxml, quadratic in the run (160,000 empty spans took 14 s)."""
+    moved: dict = {}  # (element, is its tail) → the tails that join that text, in page order
+    for el in elements:
+        parent, previous = el.getparent(), el.getprevious()
+        if parent is None:  # emptied out of the tree
+            continue
+        tails = [el.tail or "", *moved.pop((el, True), ())]
+        moved.setdefault((parent, False) if previous is None else (previous, True), []).extend(tails)
+        parent.remove(el)
+    for (node, tail), texts in moved.items():
+        joined = [(node.tail if tail else node.text) or ""]
+        for text in texts:
+            if text and not (text.isspace() and joined[-1][-1:].isspace()):
+                joined.append(text)
+        setattr(node, "tail" if tail else "text", "".join(joined) or None)
 
 
 def empty(el) -> None:
@@ -105,13 +116,23 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         for node, tail in found[block.index]:
             if node is not None:
                 setattr(node, "tail" if tail else "text", None)
-    for el in [b.element for b in dropped] + list(doomed):  # one by one, small detached trees (see `tidy`)
+    going: list = []
+    for el in [b.element for b in dropped] + list(doomed):
         if el not in kept and el.getparent() is not None:
-            (empty if el.tag in _CELLS else drop)(el)
+            (empty if el.tag in _CELLS or _parts_kept_text(el, owners) else going.append)(el)
             kept.add(el)  # done: never twice
+    drop(*going)  # one by one, small detached trees (see `tidy`)
     tidy(tree, owners, media)
     declare_utf8(tree)  # written as UTF-8 whatever the page was
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
+
+
+def _parts_kept_text(el, owners: set) -> bool:
+    """A block-level element right inside a kept block's element (an e-mail line between a name and
+    a bio): emptied, it still parts the kept texts before and after it, which removing it would glue."""
+    if el.tag not in BLOCK_TAGS:
+        return False
+    return next((a for a in el.iterancestors() if a.tag in BLOCK_TAGS), None) in owners
 
 
 def with_ancestors(elements: Iterable) -> set:
@@ -188,16 +209,17 @@ def _judge(waiting: list, before: Optional[Block], after: Optional[Block], low: 
     """Each element waiting between two blocks follows the nearer one, the one it shares more
     ancestors with: an article's photo between its headline and first paragraph, or between a
     toolbar and its caption, stays; a logo among menu links, an ad between sidebar blocks, the
-    first photo of a sidebar after the article go. When both are as near, both must be kept; at
-    the page's ends, the one there is decides. (`low`: how many elements hold the last waiting
-    element and `after`; each waiting one's own: how many hold it and the mark before it.)"""
+    first photo of a sidebar after the article go. When both are as near, the one after decides, a
+    photo preceding the text it goes with (a lead photo between a share bar and the first paragraph
+    stays); at the page's ends, the one there is decides. (`low`: how many elements hold the last
+    waiting element and `after`; each waiting one's own: how many hold it and the mark before it.)"""
     holds = [held for _, held in waiting]
     near_before = accumulate(holds, min)
     near_after = reversed(list(accumulate([low, *reversed(holds[1:])], min)))
     for (el, _), *nears in zip(waiting, near_before, near_after):
-        sides = [(near, block.label in keep) for near, block in zip(nears, (before, after)) if block is not None]
-        nearest = max((near for near, _ in sides), default=None)
-        (media if sides and all(kept for near, kept in sides if near == nearest) else doomed).add(el)
+        sides = [(near, block) for near, block in zip(nears, (before, after)) if block is not None]
+        nearest = max(reversed(sides), key=lambda side: side[0], default=None)  # a tie: the one after
+        (media if nearest is not None and nearest[1].label in keep else doomed).add(el)
 
 
 def tidy(tree, owners: set, media: set) -> None:
@@ -207,9 +229,11 @@ def tidy(tree, owners: set, media: set) -> None:
 
     Never pruned: the page's frame; what is in <head> or in kept media (an <svg>'s paths); table
     cells, which go only with their whole row, lest the row's other cells shift columns; and what
-    lies in a kept block's text, where an empty <span> may part two words and an empty <div> two lines.
+    lies in a kept block's text, where an empty <span> may part two words and an empty <div> two lines;
+    and the targets of in-page links (`<a name="s2"></a>` for `href="#s2"`), lest those links dangle.
     """
     hidden = hidden_elements(tree)
+    targets = _link_targets(tree)
     gone: list = []
     whole: list = []  # <head> and kept media: cleared of invisible elements, not pruned
     shows: list[Optional[bool]] = [True]  # per open element: it shows something (None: gone as invisible)
@@ -235,7 +259,8 @@ def tidy(tree, owners: set, media: set) -> None:
             whole.append(el)
             shows.append(True)
         else:  # an entity the parser kept (no str tag) is text
-            shows.append(bool(el.text and not el.text.isspace() or el in owners or tag.__class__ is not str))
+            shows.append(bool(el.text and not el.text.isspace() or el in owners or tag.__class__ is not str
+                              or targets and (el.get("id") in targets or el.get("name") in targets)))
             continue
         events.skip_subtree()
     for el in whole:
@@ -243,9 +268,14 @@ def tidy(tree, owners: set, media: set) -> None:
     going = set(gone)
     outermost = [el for el in gone if el.getparent() is not None and el.getparent() not in going]
     del gone, going  # let go of the others while attached: lxml frees a proxy in a detached
-    for el in outermost:  # subtree only after a search of the subtree for other proxies
-        drop(el)
+    drop(*outermost)  # subtree only after a search of the subtree for other proxies
     _strip_scripting(tree)
+
+
+def _link_targets(tree) -> set:
+    """The fragments the page's in-page links point to (`#s2`), as written and %-decoded."""
+    fragments = {href.strip()[1:] for href in _IN_PAGE_LINKS(tree)}
+    return (fragments | {unquote(fragment) for fragment in fragments}) - {""}
 
 
 def _drop_invisible(root, spare_media: bool) -> None:

@@ -84,7 +84,7 @@ def test_text_labels_typos_are_errors_and_dash_is_unlabelled():
 def test_text_with_tabs_stays_text_in_plain_pages_and_after_a_phrase():
     plain = parse_text_labels("Opening hours\nMonday\t9am to 5pm\n-\tTuesday closed\n", "plain.txt")
     assert [(b.label, b.text) for b in plain.blocks] == [
-        (None, "Opening hours"), (None, "Monday 9am to 5pm"), (None, "Tuesday closed")]
+        (None, "Opening hours"), (None, "Monday 9am to 5pm"), (None, "- Tuesday closed")]  # as predicted
     mixed = parse_text_labels("content\tOpening hours\nOn weekdays\t9am to 5pm\n", "mixed.txt")
     assert [(b.label, b.text) for b in mixed.blocks] == [("content", "Opening hours"), (None, "On weekdays 9am to 5pm")]
 
@@ -96,3 +96,19 @@ def test_a_labelled_text_page_is_read_for_prediction_without_its_labels():
     assert [(b.label, b.text) for b in page.blocks] == [(None, "A title"), (None, "An unlabelled line"), (None, "Home")]
     bullets = segment("-\tFirst item\n-\tSecond item\n", text=True)  # a list, no labels
     assert [b.text for b in bullets.blocks] == ["- First item", "- Second item"]
+
+
+def test_labels_and_prediction_read_a_text_page_alike_whatever_its_lines_without_a_label():
+    """One line without a TAB made prediction (and `label`) read the page as plain text, label words and all."""
+    pages = {"content\tThe council approved the budget on Tuesday.\nnavigation\tHome\nA line the labeller left bare\n":
+             [("content", "The council approved the budget on Tuesday."), ("navigation", "Home"),
+              (None, "A line the labeller left bare")],
+             "content\tOpening hours\nOn weekdays\t9am to 5pm\n": [("content", "Opening hours"),
+                                                                  (None, "On weekdays 9am to 5pm")]}
+    for text, labelled in pages.items():
+        assert [(b.label, b.text) for b in parse_text_labels(text).blocks] == labelled
+        assert [(b.label, b.text) for b in segment(text, text=True).blocks] == [(None, t) for _, t in labelled]
+    table = "content\t12\ntotal\t17\n"  # a single word before a TAB: plain text, or a typo where labels are read
+    assert [b.text for b in segment(table, text=True).blocks] == ["content 12", "total 17"]
+    with pytest.raises(InputError, match="line 2: unknown label 'total'"):
+        parse_text_labels(table)

@@ -302,3 +302,75 @@ def test_html_output_keeps_text_less_elements_beside_the_nearer_kept_block_and_p
     assert "<nav" not in html and "<form" not in html and "<svg" not in html and "<header" not in html
     assert "<td>Town</td><td></td><td>Homes</td>" in html and html.count("<tr>") == 1  # columns stay in place
     assert [b.text for b in segment(html).blocks] == render_text(page).splitlines()  # the spacer parts two blocks
+
+
+@pytest.mark.parametrize("before, run, after", [
+    ("<div><p>Kept paragraph text.</p>", '<span class="icon"></span>\n', "</div>"),  # pruned by `tidy`
+    ("<ul><li>Kept first item.</li>", '<li><a href="/x">Menu link</a></li>\n', "</ul>"),  # dropped blocks
+])
+def test_html_output_does_not_grow_with_a_run_of_removed_elements(before, run, after):
+    """Each removed element's line break was added to the text before the run, which so grew with
+    the run and was copied at each removal: quadratic (160,000 empty spans took 14 s)."""
+    from boilerclf.render import render_html
+
+    def rendered(n):
+        page = segment(f"<html><body>{before}{run * n}{after}</body></html>")
+        for block in page.blocks:
+            block.label = "content" if block.text.startswith("Kept") else "navigation"
+        return render_html(page)
+
+    assert len(rendered(5000)) == len(rendered(5))
+
+
+def test_drop_keeps_the_tails_of_removed_siblings_in_page_order_whatever_the_order_they_come_in():
+    import lxml.html
+
+    from boilerclf.render import drop
+
+    for order in (1, -1):
+        div = lxml.html.fragment_fromstring("<div>a<i></i>b<i></i>\n<i></i> c<b>d</b>e<i></i>f</div>")
+        drop(*div.findall("i")[::order])
+        assert lxml.html.tostring(div) == b"<div>ab\n c<b>d</b>ef</div>"
+
+
+def test_html_output_keeps_the_targets_of_kept_in_page_links():
+    from boilerclf.render import render_html
+
+    page = segment('<html><body><article><p>See <a href="#s2">section 2</a>.</p><a name="s2" id="s2"></a>'
+                   '<h2>Section 2</h2><p>Text two.</p><a name="old"></a></article></body></html>')
+    for block in page.blocks:
+        block.label = "content"
+    html = render_html(page)
+    assert '<a name="s2" id="s2"></a>' in html and 'name="old"' not in html  # an anchor no link points to goes
+
+
+def test_html_output_keeps_apart_the_kept_texts_around_a_dropped_block_of_their_element():
+    from boilerclf.render import render_html, render_text
+
+    page = segment('<html><body><div><b>Jane Doe</b><div><a href="mailto:j@x.org">j@x.org</a></div>'
+                   'Runner and reporter.</div></body></html>')
+    for block in page.blocks:
+        block.label = "navigation" if "@" in block.text else "content"
+    html = render_html(page)
+    assert render_text(page).splitlines() == ["Jane Doe", "Runner and reporter."]
+    assert [b.text for b in segment(html).blocks] == render_text(page).splitlines()
+    assert "j@x.org" not in html
+
+
+def test_html_output_keeps_a_photo_as_near_a_dropped_toolbar_as_its_kept_text():
+    """A photo precedes its text: between a share bar and the first paragraph, in an element of its
+    own, it is as near both (as on luxuriousmagazine.com's polo page) and follows the paragraph."""
+    from boilerclf.labels import read_labelled
+    from boilerclf.render import render_html
+
+    page = segment('<html><body><article><h1>A Royal Salute To Polo In Rome</h1><div class="share"><ul><li>'
+                   '<a href="/f">Facebook</a></li><li><a href="/e">Email</a></li></ul></div><p><img src="polo.jpg"></p>'
+                   '<p>The polo season opened in Rome on Sunday.</p></article></body></html>')
+    for block in page.blocks:
+        block.label = "navigation" if block.text in ("Facebook", "Email") else "content"
+    assert _image_names(render_html(page)) == ["polo.jpg"]
+    page = read_labelled(TRAINING / "readability-pages" / "lazy-image-2.html")  # labelled by hand
+    article = {img.get("data-chomp-id") for img in build_dom(decode(read_bytes(
+        CORPUS / "readability-pages" / "lazy-image-2" / "expected.html.gz"))).iter("img")}
+    kept = [img.get("data-chomp-id") for img in build_dom(render_html(page)).iter("img")]
+    assert sum(found in article for found in kept) > len(article) / 2  # 30 of its 56 illustrations (1 before)
