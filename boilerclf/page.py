@@ -28,7 +28,7 @@ class Block:
     containers: list = field(default_factory=list, repr=False)
     #: the text nodes the block's text came from, as (element, is its tail): what `render_html` removes
     sources: tuple = field(default=(), repr=False)
-    #: where the text begins, its first text node (always recorded): where `render_html` places it among images
+    #: where the text begins, its first text node (with `sources`): where `render_html` places it among images
     start: Optional[tuple] = field(default=None, repr=False)
     index: int = 0
     label: Optional[str] = None

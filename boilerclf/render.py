@@ -107,13 +107,14 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     kept = with_ancestors(owners)  # the kept blocks' elements and everything around them
     dropped = [b for b in page.blocks if b.label not in keep and b.element.getparent() is not None]
     partial = [b for b in dropped if b.element in kept]
-    found = [b.sources for b in page.blocks]
-    if any(not b.sources for b in partial):  # segmented without `sources`: walk the intact DOM again
+    if any(not b.sources for b in page.blocks):  # segmented without `sources`: walk the intact DOM again
         fresh = html_blocks(tree, sources=True)
-        found = [b.sources for b in fresh] if len(fresh) == len(page.blocks) else [()] * len(page.blocks)
+        if len(fresh) == len(page.blocks):
+            for block, again in zip(page.blocks, fresh):
+                block.sources, block.start = again.sources, again.start
     media, doomed = judge_textless(tree, page.blocks, owners, keep)  # on the intact DOM: in page order
     for block in partial:  # texts first: dropping an element moves its tail, which may be another block's
-        for node, tail in found[block.index]:
+        for node, tail in block.sources:
             if node is not None:
                 setattr(node, "tail" if tail else "text", None)
     going: list = []

@@ -100,7 +100,7 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
     """
     blocks: list[Block] = []
     parts: list[str] = []
-    nodes: list[tuple] = []  # where the parts live, (element, is its tail): the first; all with `sources`
+    nodes: list[tuple] = []  # with `sources`: where each part lives, (element, is its tail), for --format html
     stack: list[tuple] = []
     state = _State()
     hidden = hidden_elements(tree)
@@ -134,12 +134,12 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
         blocks.append(Block(text=text, tag=tag, depth=len(stack), link_chars=link_chars,
                             dom_tokens=tuple(dict.fromkeys(tokens)), element=owner[0],
                             heading="" if is_heading else state.heading, containers=containers[::-1],
-                            sources=found if sources else (), start=found[0]))
+                            sources=found, start=found[0] if found else None))
 
     def add(text: Optional[str], el, tail: bool) -> None:
         if text:
             parts.append(text)
-            if sources or not nodes:  # every text's element only on demand: holding them costs the walk ~1/2 more (GC)
+            if sources:  # not by default: holding every text's element costs the walk ~1/2 more (GC)
                 nodes.append((el, tail))
             if not state.readable and not text.isspace():
                 state.readable = True
