@@ -286,10 +286,10 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
         fail("--folds 1 cannot cross-validate: give 0 (no cross-validation) or 2 or more")
     _check_replaceable(output)
     _check_writable(output.parent)
-    files = [path for path, _ in _page_files(data, "labelled pages")]
+    files = _page_files(data, "labelled pages")
     with _progress() as progress:
         task = progress.add_task("reading", total=len(files))
-        pages = guard(read_pages, files, progress=lambda _: progress.advance(task), exit_code=1)  # not walked again
+        pages = guard(read_pages, files, progress=lambda _: progress.advance(task), exit_code=1)
     from .model import train as train_model
 
     try:
@@ -317,10 +317,11 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
     err.print(escape(f"saved {output}"))
 
 
-def _page_files(data: List[Path], what: str = "inputs") -> list:
-    """The page files under `data`: none, or a path that does not exist, is a usage error (exit
-    2); reading them comes after, and a page that cannot be read is a failure (exit 1)."""
-    files = guard(lambda: list(page_files(data)))
+def _page_files(data: List[Path], what: str = "inputs") -> list[Path]:
+    """The page files under `data`, found once and handed on, so that reading them walks no folder
+    again: none, or a path that does not exist, is a usage error (exit 2); a page that cannot be
+    read comes after, and is a failure (exit 1)."""
+    files = guard(lambda: [path for path, _ in page_files(data)])
     if not files:
         fail(f"no {what} ({SUFFIXES}) in " + ", ".join(map(str, data)))
     return files
@@ -381,9 +382,9 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
     """
     from .evaluate import evaluate as run
 
-    files = [path for path, _ in _page_files(data)]
+    files = _page_files(data)
     clf = _model(model)
-    pages = guard(read_pages, files, exit_code=1)  # not walked again: each warning once
+    pages = guard(read_pages, files, exit_code=1)
     result = guard(run, clf, pages, text_views=text_views, worst=worst)
     if as_json:
         print(to_json(result, indent=1))
@@ -656,8 +657,8 @@ def stats(data: List[Path] = typer.Argument(..., metavar="DATA...", help="Labell
     gives no language is counted in no language. Sites are those `train` groups by: the
     manifest's, else the registrable domain of the page's URL, else its file name.
     """
-    files = [path for path, _ in _page_files(data)]
-    counts = guard(dataset_stats, files, exit_code=1)  # not walked again: each warning once
+    files = _page_files(data)
+    counts = guard(dataset_stats, files, exit_code=1)
     if as_json:
         print(to_json(counts, indent=1))
         return

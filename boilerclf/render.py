@@ -122,7 +122,7 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         if el not in kept and el.getparent() is not None:
             (empty if el.tag in _CELLS or _parts_kept_text(el, owners) else going.append)(el)
             kept.add(el)  # done: never twice
-    drop(*going)  # one by one, small detached trees (see `tidy`)
+    drop(*going)  # each removed on its own, a small detached tree (see `tidy`)
     tidy(tree, owners, media)
     declare_utf8(tree)  # written as UTF-8 whatever the page was
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
