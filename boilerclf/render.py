@@ -32,6 +32,8 @@ STANDALONE = frozenset({"img", "picture", "video", "audio", "math", "source", "t
 _CELLS = frozenset({"td", "th"})  # emptied, never removed, lest the row's other cells shift columns
 _FRAME = _CELLS | {"html", "head", "body"}  # never pruned when empty (see `tidy`)
 _IN_PAGE_LINKS = etree.XPath("//a/@href[starts-with(normalize-space(.), '#')]")
+_IMAGE_URL = re.compile(r"^\s*\S+\.(?:jpe?g|png|webp|gif|avif)(?:[?#]\S*)?\s*$", re.I)
+_IMAGE_SRCSET = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)\S*\s+\d", re.I)
 
 
 def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
@@ -89,6 +91,36 @@ def _strip_scripting(tree) -> None:
                 del el.attrib[name]
 
 
+def show_lazy_images(tree) -> None:
+    """Give lazy-loaded images their real source, as readability.js does.
+
+    Such pages name the image in a `data-*` attribute or in a <noscript> copy after a placeholder
+    (a data: URI, a blank gif) for a script to swap in; with scripts stripped, the output would
+    show the placeholder. Only attributes change, so the blocks' text nodes stay where they are.
+    """
+    for script_less in tree.iter("noscript"):
+        images = list(script_less.iter("img"))
+        placeholder = script_less.getprevious()
+        if len(images) == 1 and placeholder is not None and placeholder.tag == "img" and _lazy(placeholder):
+            for name in ("src", "srcset", "sizes"):
+                if images[0].get(name):
+                    placeholder.set(name, images[0].get(name))
+    for img in tree.iter("img"):
+        if _lazy(img):
+            for name, value in img.items():
+                if name not in ("src", "srcset", "alt"):
+                    if _IMAGE_SRCSET.search(value):
+                        img.set("srcset", value)
+                    elif _IMAGE_URL.match(value):
+                        img.set("src", value)
+
+
+def _lazy(img) -> bool:
+    """A placeholder: no source, an inline one, or a lazy loader's class."""
+    src = (img.get("src") or "").strip()
+    return not src or src.startswith("data:") or "lazy" in (img.get("class") or "").lower()
+
+
 def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     """The page's own HTML with the elements of dropped blocks removed and scripts stripped.
 
@@ -112,6 +144,7 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         if len(fresh) == len(page.blocks):
             for block, again in zip(page.blocks, fresh):
                 block.sources, block.start = again.sources, again.start
+    show_lazy_images(tree)
     media, doomed = judge_textless(tree, page.blocks, owners, keep)  # on the intact DOM: in page order
     for block in partial:  # texts first: dropping an element moves its tail, which may be another block's
         for node, tail in block.sources:

@@ -246,11 +246,12 @@ def _image_names(html):
                   for img in lxml.html.document_fromstring(html).iter("img"))
 
 
-@pytest.mark.parametrize("name", ["bbc-1", "nytimes-1", "wordpress", "breitbart"])
+@pytest.mark.parametrize("name", ["bbc-1", "nytimes-1", "wordpress", "breitbart", "citylab-1", "medicalnewstoday"])
 def test_html_output_of_a_real_page_shows_the_images_of_its_article_and_no_others(name):
     """Images have no text, so no block held them and all of them survived: site logos, sidebar
     thumbnails, ads, tracking pixels. With the blocks labelled by hand, the images kept are those
-    readability's expected output of the page shows."""
+    readability's expected output of the page shows, lazy-loaded ones (citylab-1, medicalnewstoday)
+    with their real sources."""
     import lxml.html
 
     from boilerclf.labels import read_labelled
@@ -374,3 +375,17 @@ def test_html_output_keeps_a_photo_as_near_a_dropped_toolbar_as_its_kept_text():
         CORPUS / "readability-pages" / "lazy-image-2" / "expected.html.gz"))).iter("img")}
     kept = [img.get("data-chomp-id") for img in build_dom(render_html(page)).iter("img")]
     assert sum(found in article for found in kept) > len(article) / 2  # 30 of its 56 illustrations (1 before)
+
+
+def test_html_output_shows_a_lazy_image_from_its_noscript_copy_and_no_tracking_pixel():
+    from boilerclf.render import render_html
+
+    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+      <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-lazy="1"><noscript><img src="/photos/council.jpg"></noscript>
+      <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
+      <noscript><img src="https://tracker.example/pixel.gif?id=1" width="1" height="1"></noscript>
+      <p>The mayor said the vote showed that the city could agree on what matters most to its people.</p>
+      </article></body></html>""")
+    for block in page.blocks:
+        block.label = "content"
+    assert _image_names(render_html(page)) == ["council.jpg"]
