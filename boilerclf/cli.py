@@ -279,7 +279,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
     the blocks given that label, the share that had it), recall (of the blocks that had it,
     the share found), F1 (their harmonic mean); macro is the mean F1 over the labels that occur.
 
-    Time and memory: about 40 s of CPU per 100 labelled pages; the shipped model's 577 pages
+    Time and memory: about 40 s of CPU per 100 labelled pages; the shipped model's 593 pages
     take 3-4 minutes with -j 2 on two cores and 1.8 GB.
     """
     if folds == 1:
