@@ -33,7 +33,9 @@ _CELLS = frozenset({"td", "th"})  # emptied, never removed, lest the row's other
 _FRAME = _CELLS | {"html", "head", "body"}  # never pruned when empty (see `tidy`)
 _IN_PAGE_LINKS = etree.XPath("//a/@href[starts-with(normalize-space(.), '#')]")
 _IMAGE_URL = re.compile(r"^\s*\S+\.(?:jpe?g|png|webp|gif|avif)(?:[?#]\S*)?\s*$", re.I)
-_IMAGE_SRCSET = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)\S*\s+\d", re.I)
+#: a word naming an image and a number after it ("a.jpg 2x"); the look-ahead finds the image once per word,
+#: where `\.jpg\S*\s+\d` scanned the rest of the word from each ".jpg" in it: quadratic in a long value
+_IMAGE_SRCSET = re.compile(r"(?:^|\s)(?=\S*\.(?:jpe?g|png|webp|gif|avif))\S*\s+\d", re.I)
 
 
 def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
