@@ -113,7 +113,7 @@ def show_lazy_images(tree) -> None:
                 if name not in ("src", "srcset", "alt"):
                     if _IMAGE_SRCSET.search(value):
                         img.set("srcset", value)
-                    elif _IMAGE_URL.match(value):
+                    elif _IMAGE_URL.match(value) and ("/" in value or "src" in name):  # not a file's name (a title)
                         img.set("src", value)
 
 

@@ -403,3 +403,20 @@ def test_a_lazy_image_with_a_long_attribute_is_searched_in_linear_time():
     start = time.perf_counter()
     show_lazy_images(tree)
     assert time.perf_counter() - start < 0.5
+
+
+def test_html_output_takes_a_lazy_image_from_its_url_not_from_a_file_name_in_another_attribute():
+    """A title or a wiki's key may be the image's file name ("capture.png"): taken as the source, a
+    relative URL that finds nothing, in place of the real one (madame.lefigaro.fr, a fandom wiki)."""
+    from boilerclf.render import render_html
+
+    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+      <img class="lazy-hide" data-original="https://i.example.com/media/300x300/capture.png" title="capture.png">
+      <img class="lazyload" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/images/a/ad/Aguamenti.jpg"
+           data-image-key="Aguamenti.jpg" data-extension="1486466500.jpg">
+      <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
+      </article></body></html>""")
+    for block in page.blocks:
+        block.label = "content"
+    assert [img.get("src") for img in build_dom(render_html(page)).iter("img")] == [
+        "https://i.example.com/media/300x300/capture.png", "/images/a/ad/Aguamenti.jpg"]
