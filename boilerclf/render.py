@@ -32,7 +32,8 @@ STANDALONE = frozenset({"img", "picture", "video", "audio", "math", "source", "t
 _CELLS = frozenset({"td", "th"})  # emptied, never removed, lest the row's other cells shift columns
 _FRAME = _CELLS | {"html", "head", "body"}  # never pruned when empty (see `tidy`)
 _IN_PAGE_LINKS = etree.XPath("//a/@href[starts-with(normalize-space(.), '#')]")
-_IMAGE_URL = re.compile(r"^\s*\S+\.(?:jpe?g|png|webp|gif|avif)(?:[?#]\S*)?\s*$", re.I)
+#: an image's URL; the size may follow the file's name, as in a query ("a.jpg?w=800") or a path ("a.jpg/190x95Crop")
+_IMAGE_URL = re.compile(r"^\s*\S+\.(?:jpe?g|png|webp|gif|avif)(?:[/?#]\S*)?\s*$", re.I)
 #: a word naming an image and a number after it ("a.jpg 2x"); the look-ahead finds the image once per word,
 #: where `\.jpg\S*\s+\d` scanned the rest of the word from each ".jpg" in it: quadratic in a long value
 _IMAGE_SRCSET = re.compile(r"(?:^|\s)(?=\S*\.(?:jpe?g|png|webp|gif|avif))\S*\s+\d", re.I)

@@ -420,3 +420,18 @@ def test_html_output_takes_a_lazy_image_from_its_url_not_from_a_file_name_in_ano
         block.label = "content"
     assert [img.get("src") for img in build_dom(render_html(page)).iter("img")] == [
         "https://i.example.com/media/300x300/capture.png", "/images/a/ad/Aguamenti.jpg"]
+
+
+def test_html_output_shows_a_lazy_image_whose_url_goes_on_after_the_file_name():
+    """Image servers put the size after the file's name ("Kickl.jpg/190x95Crop/...", a wiki's
+    "Aguamenti.gif/revision/latest"), which readability.js takes and the placeholder hid."""
+    from boilerclf.render import render_html
+
+    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+      <img class="lazyload" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="https://images.example.at/Kickl.jpg/190x95Crop/494.538.605">
+      <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
+      </article></body></html>""")
+    for block in page.blocks:
+        block.label = "content"
+    assert [img.get("src") for img in build_dom(render_html(page)).iter("img")] == [
+        "https://images.example.at/Kickl.jpg/190x95Crop/494.538.605"]
