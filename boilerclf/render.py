@@ -116,6 +116,8 @@ def show_lazy_images(tree) -> None:
                         img.set("srcset", value)
                     elif _IMAGE_URL.match(value) and ("/" in value or "src" in name):  # not a file's name (a title)
                         img.set("src", value)
+            if (img.get("srcset") or "").lstrip().startswith("data:"):  # a placeholder still, shown before `src`
+                del img.attrib["srcset"]
 
 
 def _lazy(img) -> bool:

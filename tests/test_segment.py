@@ -435,3 +435,20 @@ def test_html_output_shows_a_lazy_image_whose_url_goes_on_after_the_file_name():
         block.label = "content"
     assert [img.get("src") for img in build_dom(render_html(page)).iter("img")] == [
         "https://images.example.at/Kickl.jpg/190x95Crop/494.538.605"]
+
+
+def test_html_output_drops_a_lazy_images_placeholder_srcset_that_would_hide_its_source():
+    """Jetpack and others put a blank gif in `srcset`, which browsers show rather than `src`: with
+    no `data-*` srcset to take its place, the image showed blank (uncutnews.ch, litradio.net)."""
+    from boilerclf.render import render_html
+
+    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+      <img src="https://example.com/wp-content/uploads/vote.jpg" class="wp-image-7 jetpack-lazy-image"
+           data-lazy-src="https://example.com/wp-content/uploads/vote.jpg?is-pending-load=1"
+           srcset="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">
+      <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
+      </article></body></html>""")
+    for block in page.blocks:
+        block.label = "content"
+    [img] = build_dom(render_html(page)).iter("img")
+    assert img.get("srcset") is None and img.get("src").startswith("https://example.com/wp-content/uploads/vote.jpg")
