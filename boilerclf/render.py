@@ -99,7 +99,8 @@ def show_lazy_images(tree) -> None:
 
     Such pages name the image in a `data-*` attribute or in a <noscript> copy after a placeholder
     (a data: URI, a blank gif) for a script to swap in; with scripts stripped, the output would
-    show the placeholder. Only attributes change, so the blocks' text nodes stay where they are.
+    show the placeholder. So may a <picture>'s <source>, which browsers take before its <img>.
+    Only attributes change, so the blocks' text nodes stay where they are.
     """
     for script_less in tree.iter("noscript"):
         images = list(script_less.iter("img"))
@@ -108,21 +109,21 @@ def show_lazy_images(tree) -> None:
             for name in ("src", "srcset", "sizes"):
                 if images[0].get(name):
                     placeholder.set(name, images[0].get(name))
-    for img in tree.iter("img"):
-        if _lazy(img):
+    for img in tree.iter("img", "source"):  # not "//img | //picture/source": libxml2 merges unions in quadratic time
+        if (img.tag == "img" or getattr(img.getparent(), "tag", None) == "picture") and _lazy(img):
             for name, value in img.items():
                 if name not in ("src", "srcset", "alt"):
                     if _IMAGE_SRCSET.search(value):
                         img.set("srcset", value)
                     elif _IMAGE_URL.match(value) and ("/" in value or "src" in name):  # not a file's name (a title)
-                        img.set("src", value)
+                        img.set("src" if img.tag == "img" else "srcset", value)
             if (img.get("srcset") or "").lstrip().startswith("data:"):  # a placeholder still, shown before `src`
                 del img.attrib["srcset"]
 
 
 def _lazy(img) -> bool:
-    """A placeholder: no source, an inline one, or a lazy loader's class."""
-    src = (img.get("src") or "").strip()
+    """A placeholder: no source, an inline one, or a lazy loader's class (a <source>'s source: its srcset)."""
+    src = (img.get("src" if img.tag == "img" else "srcset") or "").strip()
     return not src or src.startswith("data:") or "lazy" in (img.get("class") or "").lower()
 
 

@@ -452,3 +452,21 @@ def test_html_output_drops_a_lazy_images_placeholder_srcset_that_would_hide_its_
         block.label = "content"
     [img] = build_dom(render_html(page)).iter("img")
     assert img.get("srcset") is None and img.get("src").startswith("https://example.com/wp-content/uploads/vote.jpg")
+
+
+def test_html_output_shows_a_lazy_picture_from_its_sources_data_srcset():
+    """Browsers take a <picture>'s first fitting <source> before its <img>: a source left with a
+    placeholder srcset showed blank however the <img> was fixed (greenpeace.de, backen.de)."""
+    from boilerclf.render import render_html
+
+    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+      <picture><source type="image/webp" srcset="data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
+                       data-srcset="/files/council-984.webp 1x, /files/council-1968.webp 2x">
+        <img class="lazyload" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/files/council-537.jpg"></picture>
+      <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
+      </article></body></html>""")
+    for block in page.blocks:
+        block.label = "content"
+    picture = next(build_dom(render_html(page)).iter("picture"))
+    assert [(el.tag, el.get("srcset") or el.get("src")) for el in picture] == [
+        ("source", "/files/council-984.webp 1x, /files/council-1968.webp 2x"), ("img", "/files/council-537.jpg")]
