@@ -267,15 +267,16 @@ def jsonl_records(path: Path) -> Iterator[Record]:
 
 def warc_records(path: Path) -> Iterator[Record]:
     """HTML response records of a WARC or WARC.gz archive; other records are counted as skipped."""
-    from warcio.archiveiterator import ArchiveIterator
-
     with open(path, "rb") as stream:
         n = 0
         try:
-            for n, record in enumerate(ArchiveIterator(stream), 1):
+            for n, record in enumerate(_warc_iterator(stream), 1):
                 key = record.rec_headers.get_header("WARC-Record-ID") or f"record {n}"
                 url = record.rec_headers.get_header("WARC-Target-URI")
                 content_type = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
+                if record.rec_type == "response" and url is None:
+                    yield Record(key=key, error=f"record {n} is a response without the WARC-Target-URI it must have")
+                    continue
                 if record.rec_type != "response" or "html" not in content_type.lower():
                     yield Record(key=key, url=url, skipped=True)
                     continue
@@ -285,6 +286,17 @@ def warc_records(path: Path) -> Iterator[Record]:
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
         except Exception as e:  # warcio raises many kinds on a truncated or non-WARC file
             yield Record(key=f"record {n + 1}", error=f"archive unreadable after record {n}: {type(e).__name__}: {e}")
+
+
+def _warc_iterator(stream):
+    """warcio's iterator, but one that goes on past a response record without a target URI:
+    warcio raises AttributeError on it, which lost every record after it."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    iterator = ArchiveIterator(stream)
+    load = iterator.loader.load_http_headers
+    iterator.loader.load_http_headers = lambda rec_type, uri, *rest: load(rec_type, uri or "", *rest)
+    return iterator
 
 
 def records(source: Source) -> Iterator[Record]:

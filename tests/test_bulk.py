@@ -337,3 +337,24 @@ def test_two_runs_into_one_output_folder_at_once_are_refused(tmp_path):
         result = invoke("clean", AL_MONITOR, "-o", tmp_path / "out", "-j", "1")
     assert result.exit_code == 2 and "another boilerclf run is writing into" in " ".join(result.output.split())
     assert invoke("clean", AL_MONITOR, "-o", tmp_path / "out", "-j", "1").exit_code == 0
+
+
+def test_a_warc_response_without_target_uri_fails_alone(tmp_path):
+    pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:3]]
+    with open(tmp_path / "crawl.warc", "wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        for i, page in enumerate(pages):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(f"https://example.org/{i}", "response", payload=io.BytesIO(page),
+                                               http_headers=headers)
+            if i == 1:  # warcio raised AttributeError on it, and the records after it were lost
+                record.rec_headers.remove_header("WARC-Target-URI")
+            writer.write_record(record)
+    out = tmp_path / "out"
+    result = invoke("clean", tmp_path / "crawl.warc", "-o", out, "-j", "1")
+    assert result.exit_code == 1
+    assert [json.loads(line)["url"] for line in (out / "crawl.jsonl").read_text().splitlines()] == [
+        "https://example.org/0", "https://example.org/2"]
+    errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
+    assert len(errors) == 1 and "WARC-Target-URI" in errors[0]["reason"] and errors[0]["record"].startswith("<urn:")
+
