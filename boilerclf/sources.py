@@ -281,7 +281,7 @@ def warc_records(path: Path) -> Iterator[Record]:
                     yield Record(key=key, url=url, skipped=True)
                     continue
                 try:
-                    yield Record(key=key, url=url, html=record.content_stream().read())
+                    yield Record(key=key, url=url, html=_payload(record))
                 except Exception as e:  # a truncated payload
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
         except Exception as e:  # warcio raises many kinds on a truncated or non-WARC file
@@ -297,6 +297,16 @@ def _warc_iterator(stream):
     load = iterator.loader.load_http_headers
     iterator.loader.load_http_headers = lambda rec_type, uri, *rest: load(rec_type, uri or "", *rest)
     return iterator
+
+
+def _payload(record) -> bytes:
+    """The record's decoded payload; an error if the archive ends inside it (warcio returns
+    the bytes it got, so a cut download's last page would be cleaned as if whole)."""
+    data = record.content_stream().read()
+    record.raw_stream.read()  # what decoding left (a chunked body's trailer)
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        raise EOFError(f"the archive ends {record.raw_stream.limit:,} bytes before the record does")
+    return data
 
 
 def records(source: Source) -> Iterator[Record]:

@@ -358,3 +358,16 @@ def test_a_warc_response_without_target_uri_fails_alone(tmp_path):
     errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
     assert len(errors) == 1 and "WARC-Target-URI" in errors[0]["reason"] and errors[0]["record"].startswith("<urn:")
 
+
+def test_a_warc_cut_inside_a_record_reports_it(tmp_path):
+    pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:3]]
+    write_warc(tmp_path / "whole.warc.gz", pages, extra=False)
+    data = (tmp_path / "whole.warc.gz").read_bytes()
+    (tmp_path / "cut.warc.gz").write_bytes(data[:len(data) - 2000])  # a download cut short, in the last page
+    out = tmp_path / "out"
+    result = invoke("clean", tmp_path / "cut.warc.gz", "-o", out, "-j", "1")
+    assert result.exit_code == 1
+    assert [json.loads(line)["url"] for line in (out / "cut.jsonl").read_text().splitlines()] == [
+        "https://example.org/0", "https://example.org/1"]
+    errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
+    assert len(errors) == 1 and "archive ends" in errors[0]["reason"]
