@@ -8,6 +8,7 @@ each and results stream back as they finish, so memory stays flat on any corpus 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import secrets
@@ -19,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
 from .load import is_text_path, read_bytes
 from .page import BoilerclfError, InputError, Page
@@ -204,11 +205,19 @@ class _Batch:
 
 
 def write_atomic(path: Path, data: bytes | str, *, through_links: bool = False) -> None:
-    """Write a whole file or nothing: a temporary file renamed over `path`. The file keeps the
-    mode `path` had; a new one gets the usual mode (0666 less the umask, where mkstemp's are 0600).
-    A symlink at `path` is replaced, so that an output never lands outside its folder through a
-    planted link; `through_links` writes to its target instead, as editors do, for a file edited
-    in place (a hard link cannot survive the rename: it keeps the old content)."""
+    """Write a whole file or nothing (see `atomic_file`)."""
+    with atomic_file(path, through_links=through_links) as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, *, through_links: bool = False) -> Iterator[BinaryIO]:
+    """A file to write whole or not at all: a temporary file renamed over `path` when the block
+    ends without an error. The file keeps the mode `path` had; a new one gets the usual mode
+    (0666 less the umask, where mkstemp's are 0600). A symlink at `path` is replaced, so that an
+    output never lands outside its folder through a planted link; `through_links` writes to its
+    target instead, as editors do, for a file edited in place (a hard link cannot survive the
+    rename: it keeps the old content)."""
     if through_links:
         path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -216,7 +225,7 @@ def write_atomic(path: Path, data: bytes | str, *, through_links: bool = False) 
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
+            yield f
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
@@ -256,10 +265,13 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
 
 
 def _process_archive(source: Source, settings: Settings, result: Result) -> None:
-    """A WARC or JSONL archive into one JSONL output, a line per labelled record; a record that
-    fails is reported and left out, and the pages count once the output is written."""
+    """A WARC or JSONL archive into one JSONL output, a line per labelled record, written a
+    batch at a time (an archive's output can be gigabytes); a record that fails is reported
+    and left out, and the pages count once the output is whole. A write that fails (a full
+    disk) fails the whole archive, not the records it was writing."""
     lines: list[str] = []
     labels: Counter = Counter()
+    done = 0
 
     def keep(key: str, page: Page) -> None:
         lines.append(to_json({"record": key, **page_record(page, settings.keep)}) + "\n")
@@ -267,19 +279,23 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
 
     batch = _Batch(settings, keep, lambda key, reason: result.fail(reason, key))
     try:
-        for record in records(source):
-            if record.skipped:
-                result.skipped += 1
-            elif record.error or record.html is None:
-                result.fail(record.error or "no HTML", record.key)
-            else:
-                batch.add(record.key, record.html, source=str(source.path), url=record.url)
-        batch.flush()
-        write_atomic(source.output(settings.outdir, SUFFIX[settings.fmt]), "".join(lines))
+        with atomic_file(source.output(settings.outdir, SUFFIX[settings.fmt])) as output:
+            for record in itertools.chain(records(source), [None]):
+                if record is None:
+                    batch.flush()
+                elif record.skipped:
+                    result.skipped += 1
+                elif record.error or record.html is None:
+                    result.fail(record.error or "no HTML", record.key)
+                else:
+                    batch.add(record.key, record.html, source=str(source.path), url=record.url)
+                output.write("".join(lines).encode())
+                done += len(lines)
+                lines.clear()
     except PAGE_ERRORS as e:
         result.fail(_reason(e))
         return
-    result.pages += len(lines)
+    result.pages += done
     result.labels.update(labels)
 
 

@@ -371,3 +371,27 @@ def test_a_warc_cut_inside_a_record_reports_it(tmp_path):
         "https://example.org/0", "https://example.org/1"]
     errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
     assert len(errors) == 1 and "archive ends" in errors[0]["reason"]
+
+
+def test_an_archive_output_is_written_as_it_goes(tmp_path, monkeypatch):
+    """An archive's output streams to its temporary file: it was held in memory whole, which grew
+    with the archive (1,600 records: 800 MB against 360 MB for 200) and would not fit for a crawl's."""
+    from boilerclf import batch
+    from boilerclf.sources import Record, find_sources
+
+    page = gzip.decompress(NEWS[0].read_bytes())
+    written = []
+
+    def records(source):
+        for i in range(3 * batch.CHUNK):
+            if i == 2 * batch.CHUNK:  # the first batches are in the temporary file by now
+                written.extend(line for part in tmp_path.glob("out/.*.part") for line in part.read_text().splitlines())
+            yield Record(key=f"r{i}", url=f"https://example.org/{i}", html=page)
+
+    monkeypatch.setattr(batch, "records", records)
+    (tmp_path / "a.jsonl").write_text("")
+    [result] = batch.process_many(find_sources([tmp_path / "a.jsonl"]), batch.Settings(outdir=tmp_path / "out"))
+    assert result.pages == 3 * batch.CHUNK and not result.failures
+    assert len(written) >= batch.CHUNK
+    assert len((tmp_path / "out" / "a.jsonl").read_text().splitlines()) == 3 * batch.CHUNK
+    assert not list(tmp_path.glob("out/.*.part"))
