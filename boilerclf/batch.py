@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import secrets
 import signal
 import tempfile
@@ -232,6 +233,25 @@ def atomic_file(path: Path, *, through_links: bool = False) -> Iterator[BinaryIO
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def remove_temporary(outputs: Iterable[Path]) -> None:
+    """Delete the temporary files of `outputs` that a stopped worker left (a worker stopped
+    mid-archive, or a run killed outright, cannot clean up after itself): run at the start and
+    end of a run that holds the output folder, so no one else is writing them."""
+    names: dict[Path, set[str]] = {}
+    for out in outputs:
+        names.setdefault(out.parent, set()).add(out.name)
+    for folder, wanted in names.items():
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                match = _TEMPORARY.fullmatch(entry.name)
+                if match and match.group(1) in wanted:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
+
+_TEMPORARY = re.compile(r"\.(.+)\.[0-9a-f]{12}\.part")  # atomic_file's names
 
 
 def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:

@@ -503,6 +503,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                     for path in missing]
         labels: dict[str, int] = {}
         pending = set(todo)
+        batch.remove_temporary(map(output_of, todo))  # those of a run killed outright
         start = time.monotonic()
         try:
             with _progress(TextColumn("{task.fields[rate]}")) as progress:
@@ -519,6 +520,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                                        failure["reason"])
                     progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
         finally:  # an interrupted run still lists what failed in the archives it finished
+            batch.remove_temporary(map(output_of, todo))  # those of the archives its stopped workers were writing
             listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in pending])
     elapsed = time.monotonic() - start
     earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""

@@ -395,3 +395,27 @@ def test_an_archive_output_is_written_as_it_goes(tmp_path, monkeypatch):
     assert len(written) >= batch.CHUNK
     assert len((tmp_path / "out" / "a.jsonl").read_text().splitlines()) == 3 * batch.CHUNK
     assert not list(tmp_path.glob("out/.*.part"))
+
+
+def test_temporary_files_of_stopped_workers_and_killed_runs_are_removed(tmp_path, monkeypatch):
+    """A worker stopped mid-archive (Ctrl-C, SIGTERM) or a run killed outright cannot remove the
+    temporary file it was streaming the archive's output into: the run, or the next one, does."""
+    import boilerclf.batch as batch
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"url": "https://a.example/", "html": "<p>Hi</p>"}) + "\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".a.jsonl.0123456789ab.part").write_text("half")  # left by a run killed outright
+    (out / ".notes.txt.0123456789ab.part").write_text("not ours")
+    run = batch.run
+
+    def stopped(sources, *args, **kwargs):
+        yield from run(sources[:1], *args, **kwargs)
+        (out / ".b.jsonl.ba9876543210.part").write_text("half")  # a worker stopped while writing b
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "run", stopped)
+    result = invoke("clean", tmp_path / "a.jsonl", tmp_path / "b.jsonl", "-o", out, "-j", "1")
+    assert result.exit_code == 130
+    assert sorted(p.name for p in out.iterdir()) == [".notes.txt.0123456789ab.part", "a.jsonl", "boilerclf-run.json"]
