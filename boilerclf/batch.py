@@ -128,12 +128,12 @@ PAGE_ERRORS = (Exception,)
 
 
 def read(data: bytes | str, settings: Settings, *, text: bool = False, source: str = "",
-         url: Optional[str] = None, sources: bool = False) -> Page:
+         url: Optional[str] = None, sources: bool = False, charset: Optional[str] = None) -> Page:
     """Decode and segment one page, within the size and time limits (`sources`: for html output)."""
     if settings.max_bytes and len(data) > settings.max_bytes:
         raise InputError(f"{len(data):,} bytes is over the {settings.max_bytes:,}-byte page limit")
     with time_limit(settings.timeout):
-        return segment(data, text=text, source=source, url=url, sources=sources)
+        return segment(data, text=text, source=source, url=url, sources=sources, charset=charset)
 
 
 def _reason(error: Exception) -> str:
@@ -308,7 +308,7 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
                 elif record.error or record.html is None:
                     result.fail(record.error or "no HTML", record.key)
                 else:
-                    batch.add(record.key, record.html, source=str(source.path), url=record.url)
+                    batch.add(record.key, record.html, source=str(source.path), url=record.url, charset=record.charset)
                 output.write("".join(lines).encode())
                 done += len(lines)
                 lines.clear()

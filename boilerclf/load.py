@@ -1,8 +1,8 @@
 """Stage 1: bytes in any encoding → text → DOM.
 
 Encodings are decided from the bytes, not trusted from the declaration: a page that is
-UTF-8 but for a few bad bytes is UTF-8 whatever it says; otherwise the declared charset is
-tried, then charset-normalizer's guess leaning to cp1252, then cp1252 (which never fails).
+UTF-8 but for a few bad bytes is UTF-8 whatever it says; otherwise the declared charset (the
+page's, then its HTTP header's for an archived response) is tried, then charset-normalizer's guess leaning to cp1252, then cp1252 (which never fails).
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import gzip
 import re
 import zlib
 from pathlib import Path
+from typing import Optional
 
 import charset_normalizer
 from lxml import etree
@@ -98,10 +99,11 @@ _AS_BROWSERS = {"iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254",
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def decode(data: bytes | str) -> str:
+def decode(data: bytes | str, charset: Optional[str] = None) -> str:
     """Decode page bytes to text, without the characters XML forbids; never fails on any byte
-    string (see `sniff_binary` for refusals)."""
-    text = data if isinstance(data, str) else _decode_bytes(data)
+    string (see `sniff_binary` for refusals). `charset`: the one an HTTP header declared (a WARC
+    response's), for a page that declares none itself."""
+    text = data if isinstance(data, str) else _decode_bytes(data, charset)
     if _NOT_XML.search(text) is None:  # nearly every page: one scan
         return text
     # vertical tab and form feed separate words; the others go (a sub without a callback: 20 MB of
@@ -109,7 +111,7 @@ def decode(data: bytes | str) -> str:
     return _NOT_XML.sub("", text.replace("\x0b", " ").replace("\x0c", " "))
 
 
-def _decode_bytes(data: bytes) -> str:
+def _decode_bytes(data: bytes, charset: Optional[str] = None) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
@@ -120,8 +122,10 @@ def _decode_bytes(data: bytes) -> str:
     if text is not None:
         return text
     declared = _DECLARED.search(data[:4096])
-    if declared:
-        name = (declared.group(1) or declared.group(2)).decode("ascii", "ignore")
+    # the page's own declaration, then the HTTP header's: browsers take the header first, but a
+    # server's default (Apache's ISO-8859-1) is wrong more often than the page's author
+    names = [(declared.group(1) or declared.group(2)).decode("ascii", "ignore")] if declared else []
+    for name in names + ([charset] if charset else []):
         try:  # browsers read pages labelled Latin-1 or ASCII as windows-1252 (WHATWG): their “quotes” and € are cp1252
             return data.decode(_AS_BROWSERS.get(codecs.lookup(name).name, name))
         except (LookupError, UnicodeDecodeError):

@@ -248,14 +248,15 @@ def text_page(text: str, source: str = "", url: Optional[str] = None) -> Page:
 
 
 def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Optional[str] = None,
-            sources: bool = False) -> Page:
+            sources: bool = False, charset: Optional[str] = None) -> Page:
     """Decode, build the DOM and segment: the whole front of the pipeline in one call. With
-    `sources`, each block records the text nodes it came from (see `render.render_html`)."""
+    `sources`, each block records the text nodes it came from (see `render.render_html`);
+    `charset`: the HTTP header's, for an archived response (see `load.decode`)."""
     if not isinstance(data, (bytes, str)):
         raise TypeError(f"a page is bytes or str, not {type(data).__name__}")
     if isinstance(data, bytes):
         sniff_binary(data)
-    decoded = decode(data)
+    decoded = decode(data, charset)
     return text_page(decoded, source, url) if text else html_page(build_dom(decoded), source, url, sources)
 
 

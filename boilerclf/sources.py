@@ -12,6 +12,7 @@ import gzip
 import itertools
 import json
 import os
+import re
 import sys
 import warnings
 import zlib
@@ -236,6 +237,7 @@ class Record:
     html: Optional[bytes | str] = None
     error: Optional[str] = None
     skipped: bool = False  # a WARC record that is not an HTML response
+    charset: Optional[str] = None  # a WARC response's HTTP Content-Type charset
 
 
 def _open(path: Path):
@@ -281,11 +283,21 @@ def warc_records(path: Path) -> Iterator[Record]:
                     yield Record(key=key, url=url, skipped=True)
                     continue
                 try:
-                    yield Record(key=key, url=url, html=_payload(record))
+                    yield Record(key=key, url=url, html=_payload(record), charset=_charset(content_type))
                 except Exception as e:  # a truncated payload
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
         except Exception as e:  # warcio raises many kinds on a truncated or non-WARC file
             yield Record(key=f"record {n + 1}", error=f"archive unreadable after record {n}: {type(e).__name__}: {e}")
+
+
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.-]+)", re.I)
+
+
+def _charset(content_type: str) -> Optional[str]:
+    """The charset an HTTP Content-Type declares: a page without its own declaration needs it
+    (a short KOI8-R page was guessed as Latin)."""
+    found = _CHARSET.search(content_type)
+    return found.group(1) if found else None
 
 
 def _warc_iterator(stream):

@@ -419,3 +419,18 @@ def test_temporary_files_of_stopped_workers_and_killed_runs_are_removed(tmp_path
     result = invoke("clean", tmp_path / "a.jsonl", tmp_path / "b.jsonl", "-o", out, "-j", "1")
     assert result.exit_code == 130
     assert sorted(p.name for p in out.iterdir()) == [".notes.txt.0123456789ab.part", "a.jsonl", "boilerclf-run.json"]
+
+
+def test_a_warc_response_is_decoded_by_its_http_charset(tmp_path):
+    """A page that declares no charset is read by the one its HTTP header gives: a short KOI8-R
+    page was guessed as Latin ('ðÒÉ×ÅÔ, ÍÉÒ')."""
+    text = "Привет, мир. Новости дня."
+    with open(tmp_path / "ru.warc", "wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=KOI8-R")], protocol="HTTP/1.1")
+        payload = io.BytesIO(f"<html><body><p>{text}</p></body></html>".encode("koi8-r"))
+        writer.write_record(writer.create_warc_record("https://example.ru/", "response", payload=payload,
+                                                      http_headers=headers))
+    assert invoke("clean", tmp_path / "ru.warc", "-o", tmp_path / "out", "-j", "1").exit_code == 0
+    [record] = [json.loads(line) for line in (tmp_path / "out" / "ru.jsonl").read_text().splitlines()]
+    assert [b["text"] for b in record["blocks"]] == [text]
