@@ -261,7 +261,8 @@ def jsonl_records(path: Path) -> Iterator[Record]:
                 if not isinstance(item, dict) or not isinstance(item.get("html"), str):
                     yield Record(key=f"line {n}", error=f"line {n} has no \"html\" string")
                     continue
-                key = str(item.get("id") or item.get("url") or f"line {n}")
+                # an id of 0 is an id (a dump numbered from 0): only a missing or empty one is not
+                key = next((str(item[k]) for k in ("id", "url") if item.get(k) not in (None, "")), f"line {n}")
                 yield Record(key=key, url=item.get("url"), html=item["html"])
         except (OSError, EOFError, zlib.error) as e:
             yield Record(key=f"line {n + 1}", error=f"archive unreadable after line {n}: {e}")

@@ -434,3 +434,13 @@ def test_a_warc_response_is_decoded_by_its_http_charset(tmp_path):
     assert invoke("clean", tmp_path / "ru.warc", "-o", tmp_path / "out", "-j", "1").exit_code == 0
     [record] = [json.loads(line) for line in (tmp_path / "out" / "ru.jsonl").read_text().splitlines()]
     assert [b["text"] for b in record["blocks"]] == [text]
+
+
+def test_jsonl_records_are_keyed_by_an_id_of_0_too(tmp_path):
+    with open(tmp_path / "dump.jsonl", "w") as f:
+        for i in range(2):  # the first record was keyed by its url, the others by their id
+            f.write(json.dumps({"id": i, "url": "https://a.example/", "html": "<p>A page of text.</p>"}) + "\n")
+        f.write(json.dumps({"id": "", "html": "<p>A page of text.</p>"}) + "\n")
+    assert invoke("clean", tmp_path / "dump.jsonl", "-o", tmp_path / "out", "-j", "1").exit_code == 0
+    keys = [json.loads(line)["record"] for line in (tmp_path / "out" / "dump.jsonl").read_text().splitlines()]
+    assert keys == ["0", "1", "line 3"]
