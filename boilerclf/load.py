@@ -2,7 +2,8 @@
 
 Encodings are decided from the bytes, not trusted from the declaration: a page that is
 UTF-8 but for a few bad bytes is UTF-8 whatever it says; otherwise the declared charset (the
-page's, then its HTTP header's for an archived response) is tried, then charset-normalizer's guess leaning to cp1252, then cp1252 (which never fails).
+page's, then its HTTP header's for an archived response) is tried, then charset-normalizer's
+guess leaning to cp1252, then cp1252 (which never fails).
 """
 from __future__ import annotations
 

@@ -218,8 +218,10 @@ def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = 
             continue
         plain = os.path.normpath(item)
         for path, relative in _expand(item, outdir):
-            if listed and path == Path(item) and not (os.path.isabs(plain) or plain.startswith("..")):
-                relative = Path(plain)  # a listed file keeps its folders, as `find . -name ...` gives them
+            if listed and path == Path(item):  # a listed file keeps its folders, as `find` gives them: all of
+                # an absolute path's (or one going up), lest `find /crawl -name '*.html'` give two index.html
+                whole = Path(os.path.abspath(plain)) if os.path.isabs(plain) or plain.startswith("..") else Path(plain)
+                relative = whole.relative_to(whole.anchor) if whole.anchor else whole
             resolved = path.resolve()
             # a list or pattern that matches the last run's outputs: they are no inputs
             if resolved not in seen and not (skip and (listed or glob.has_magic(item)) and resolved.is_relative_to(skip)):
