@@ -211,6 +211,11 @@ def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = 
             items.append((item, False))
     sources, seen = [], set()
     skip = outdir.resolve() if outdir is not None else None
+    # listed absolute paths (or ones going up) keep their folders below those they all share, as a
+    # glob keeps them below its fixed part: `find /crawl -name '*.html'` gives no two index.html
+    above = [os.path.dirname(os.path.abspath(item)) for item, listed in items
+             if listed and _outside(item) and os.path.lexists(item)]
+    base = os.path.commonpath(above) if above else ""
     for item, listed in items:
         if listed and missing is not None and not os.path.lexists(item) and not (
                 glob.has_magic(item) and glob.glob(item, recursive=True)):
@@ -218,16 +223,19 @@ def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = 
             continue
         plain = os.path.normpath(item)
         for path, relative in _expand(item, outdir):
-            if listed and path == Path(item):  # a listed file keeps its folders, as `find` gives them: all of
-                # an absolute path's (or one going up), lest `find /crawl -name '*.html'` give two index.html
-                whole = Path(os.path.abspath(plain)) if os.path.isabs(plain) or plain.startswith("..") else Path(plain)
-                relative = whole.relative_to(whole.anchor) if whole.anchor else whole
+            if listed and path == Path(item):  # a listed file keeps its folders, as `find` gives them
+                relative = Path(os.path.relpath(os.path.abspath(plain), base)) if _outside(plain) else Path(plain)
             resolved = path.resolve()
             # a list or pattern that matches the last run's outputs: they are no inputs
             if resolved not in seen and not (skip and (listed or glob.has_magic(item)) and resolved.is_relative_to(skip)):
                 seen.add(resolved)
                 sources.append(Source(path, relative))
     return sources
+
+
+def _outside(path: str) -> bool:
+    """Whether a listed path is absolute or goes up, so that its folders cannot be mirrored as given."""
+    return os.path.isabs(path) or os.path.normpath(path).startswith("..")
 
 
 @dataclass

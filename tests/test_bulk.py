@@ -262,7 +262,7 @@ def test_a_stale_path_in_a_stdin_list_fails_alone(tmp_path):
     listed = f"{NEWS[0]}\n{gone[0]}\n{NEWS[1]}\n{gone[1]}\n"
     result = invoke("clean", "-", "-o", tmp_path / "out", "-j", "1", input=listed)
     assert result.exit_code == 1, result.output
-    assert len(list((tmp_path / "out").rglob("*.txt"))) == 2  # below their whole (absolute) paths
+    assert len(list((tmp_path / "out").glob("*.txt"))) == 2
     errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
     assert errors == [{"source": path, "record": None, "reason": "no such file or folder"} for path in gone]
     for command in (["predict"], ["label", "-o", tmp_path / "labelled"]):
@@ -331,16 +331,15 @@ def test_globs_and_lists_mirror_folders_and_pass_over_outputs(tmp_path, monkeypa
 
 def test_a_list_of_absolute_paths_mirrors_them_whole(tmp_path):
     """`find /data/crawl -name '*.html' | clean -` lists absolute paths: their file names alone
-    collided (two index.html refused the whole run); their whole paths cannot."""
+    collided (two index.html refused the whole run); they keep the folders below the one they share."""
     for site, page in zip("ab", NEWS):
         (tmp_path / "crawl" / site).mkdir(parents=True)
         shutil.copy(page, tmp_path / "crawl" / site / "index.html.gz")
     listed = "".join(f"{p}\n" for p in sorted((tmp_path / "crawl").rglob("*.html.gz")))
     result = invoke("clean", "-", "-o", tmp_path / "out", "-j", "1", input=listed)
     assert result.exit_code == 0, result.output
-    whole = tmp_path.relative_to(tmp_path.anchor) / "crawl"
-    assert sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*.txt")) == \
-        [whole / "a" / "index.txt", whole / "b" / "index.txt"]
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.txt")) == \
+        ["a/index.txt", "b/index.txt"]
 
 
 def test_two_runs_into_one_output_folder_at_once_are_refused(tmp_path):
