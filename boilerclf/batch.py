@@ -321,8 +321,11 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
 
 def check_outputs(sources: Sequence[Source], output_of: Callable[[Source], Path], outdir: Path) -> None:
     """Refuse before starting what would lose data: an output that is an input, two inputs with
-    one output (a.html and a.htm), an output that the errors file would overwrite."""
+    one output (a.html and a.htm), an output that the errors file would overwrite. Inputs with
+    one output are counted and the first few named in one refusal: a run of a million inputs
+    refused once per collision would take as many reruns to fix."""
     seen: dict[Path, Path] = {}
+    collided, examples = 0, []
     inputs = {source.path.resolve() for source in sources}
     for source in sources:
         out = output_of(source)
@@ -330,10 +333,15 @@ def check_outputs(sources: Sequence[Source], output_of: Callable[[Source], Path]
             raise InputError(f"{out} is an input and would be overwritten by the output of {source.path}; "
                              "choose another output folder")
         if out in seen:
-            raise InputError(f"{seen[out]} and {source.path} would both be written to {out}; do them separately")
+            collided += 1
+            examples += [f"{seen[out]} and {source.path} to {out}"] if collided <= 5 else []
         if out == outdir / ERRORS_FILE:
             raise InputError(f"the output of {source.path} would be overwritten by the errors file {out}; rename it")
-        seen[out] = source.path
+        seen.setdefault(out, source.path)
+    if collided:
+        more = f"; and {collided - len(examples):,} more" if collided > len(examples) else ""
+        raise InputError(f"{collided:,} input{'s' if collided > 1 else ''} would be written to another input's "
+                         f"output: {'; '.join(examples)}{more}; do them separately")
 
 
 @contextlib.contextmanager

@@ -457,3 +457,19 @@ def test_jsonl_records_are_keyed_by_an_id_of_0_too(tmp_path):
     assert invoke("clean", tmp_path / "dump.jsonl", "-o", tmp_path / "out", "-j", "1").exit_code == 0
     keys = [json.loads(line)["record"] for line in (tmp_path / "out" / "dump.jsonl").read_text().splitlines()]
     assert keys == ["0", "1", "line 3"]
+
+
+def test_inputs_with_one_output_are_all_counted_in_one_refusal(tmp_path):
+    """a.html and a.htm both give a.txt: the run was refused at the first such pair alone, so a
+    corpus with many took a rerun per pair; one refusal counts them and names the first five."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(7):
+        for suffix in (".html", ".htm"):
+            (src / f"p{i}{suffix}").write_text(f"<p>Page {i}.</p>")
+    result = invoke("clean", src, "-o", tmp_path / "out", "-j", "1")
+    said = "".join(result.output.split())  # no spaces: rich may fold a long path anywhere
+    assert result.exit_code == 2 and "7inputswouldbewrittentoanotherinput'soutput:" in said, result.output
+    assert f"{src / 'p0.htm'}and{src / 'p0.html'}to{tmp_path / 'out' / 'p0.txt'};" in said
+    assert "p4.htmand" in said and "p5.htmand" not in said and "and2more;dothemseparately" in said
+    assert not (tmp_path / "out").exists()
