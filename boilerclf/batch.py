@@ -260,7 +260,8 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
     Pages are read, labelled a batch at a time (`_Batch`), then written; an archive's records
     go through the same steps and into one output.
     """
-    results = [Result(os.path.abspath(source.path)) for source in sources]  # absolute: reruns may start elsewhere
+    # absolute, in the outputs' "source" as in the errors file's, so that the two join: reruns may start elsewhere
+    results = [Result(os.path.abspath(source.path)) for source in sources]
 
     def write(owner: tuple[Result, Source], page: Page) -> None:
         result, source = owner
@@ -278,7 +279,7 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
         except PAGE_ERRORS as e:
             result.fail(_reason(e))
             continue
-        batch.add((result, source), data, text=is_text_path(source.path), source=str(source.path),
+        batch.add((result, source), data, text=is_text_path(source.path), source=result.source,
                   sources=settings.fmt == "html")  # archives are written as JSONL
     batch.flush()
     return results
@@ -308,7 +309,7 @@ def _process_archive(source: Source, settings: Settings, result: Result) -> None
                 elif record.error or record.html is None:
                     result.fail(record.error or "no HTML", record.key)
                 else:
-                    batch.add(record.key, record.html, source=str(source.path), url=record.url, charset=record.charset)
+                    batch.add(record.key, record.html, source=result.source, url=record.url, charset=record.charset)
                 output.write("".join(lines).encode())
                 done += len(lines)
                 lines.clear()

@@ -473,3 +473,21 @@ def test_inputs_with_one_output_are_all_counted_in_one_refusal(tmp_path):
     assert f"{src / 'p0.htm'}and{src / 'p0.html'}to{tmp_path / 'out' / 'p0.txt'};" in said
     assert "p4.htmand" in said and "p5.htmand" not in said and "and2more;dothemseparately" in said
     assert not (tmp_path / "out").exists()
+
+
+def test_outputs_and_errors_name_their_source_alike(tmp_path, monkeypatch):
+    """An output's "source" was the path as given (in/ok.html) and the errors file's the absolute
+    path, so the two could not be joined: both are absolute now (a rerun may start elsewhere)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ok.html").write_text("<p>A page of text.</p>")
+    (tmp_path / "in" / "empty.html").write_text("")
+    (tmp_path / "in" / "dump.jsonl").write_text("".join(json.dumps({"url": f"https://a.example/{i}", "html": html}) + "\n"
+                                                        for i, html in enumerate(["<p>A page of text.</p>", ""])))
+    assert invoke("clean", "in", "-o", "out", "-f", "jsonl", "-j", "1").exit_code == 1
+    given = {name: os.path.abspath(os.path.join("in", name)) for name in ("ok.html", "empty.html", "dump.jsonl")}
+    assert json.loads((tmp_path / "out" / "ok.jsonl").read_text())["source"] == given["ok.html"]
+    assert json.loads((tmp_path / "out" / "dump.jsonl").read_text())["source"] == given["dump.jsonl"]
+    errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
+    assert sorted((e["source"], e["record"]) for e in errors) == sorted(
+        [(given["empty.html"], None), (given["dump.jsonl"], "https://a.example/1")])
