@@ -290,13 +290,15 @@ def warc_records(path: Path) -> Iterator[Record]:
                 if record.rec_type == "response" and url is None:
                     yield Record(key=key, error=f"record {n} is a response without the WARC-Target-URI it must have")
                     continue
-                if record.rec_type != "response" or "html" not in content_type.lower():
-                    yield Record(key=key, url=url, skipped=True)
-                    continue
                 try:
-                    yield Record(key=key, url=url, html=_payload(record), charset=_charset(content_type))
+                    html = _html_payload(record, content_type) if record.rec_type == "response" else None
                 except Exception as e:  # a truncated payload
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
+                    continue
+                if html is None:
+                    yield Record(key=key, url=url, skipped=True)
+                else:
+                    yield Record(key=key, url=url, html=html, charset=_charset(content_type))
         except Exception as e:  # warcio raises many kinds on a truncated or non-WARC file
             yield Record(key=f"record {n + 1}", error=f"archive unreadable after record {n}: {type(e).__name__}: {e}")
 
@@ -322,10 +324,34 @@ def _warc_iterator(stream):
     return iterator
 
 
-def _payload(record) -> bytes:
-    """The record's decoded payload; an error if the archive ends inside it (warcio returns
-    the bytes it got, so a cut download's last page would be cleaned as if whole)."""
-    data = record.content_stream().read()
+_HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html|head|body)[\s>/]", re.I)
+
+
+def _html_payload(record, content_type: str) -> Optional[bytes]:
+    """A response's payload if it is HTML, else None. Without an HTTP Content-Type (crawls hold
+    such HTML pages), the crawler's WARC-Identified-Payload-Type says, else the payload's start
+    (`<!doctype html`, `<html`, `<head` or `<body`, after whitespace or a BOM)."""
+    declared = content_type or record.rec_headers.get_header("WARC-Identified-Payload-Type") or ""
+    stream = record.content_stream()
+    head = b"" if declared else _head(stream)
+    if "html" not in declared.lower() and not _HTML_START.match(head):
+        return None
+    return _payload(record, stream, head)
+
+
+def _head(stream, size: int = 1024) -> bytes:
+    """The first `size` bytes of a stream, whose reads may give fewer (a chunked body's)."""
+    head = b""
+    while len(head) < size and (part := stream.read(size - len(head))):
+        head += part
+    return head
+
+
+def _payload(record, stream, head: bytes = b"") -> bytes:
+    """The record's decoded payload (`stream`, of which `head` was read); an error if the archive
+    ends inside it (warcio returns the bytes it got, so a cut download's last page would be
+    cleaned as if whole)."""
+    data = head + stream.read()
     record.raw_stream.read()  # what decoding left (a chunked body's trailer)
     if getattr(record.raw_stream, "limit", 0) > 0:
         raise EOFError(f"the archive ends {record.raw_stream.limit:,} bytes before the record does")

@@ -491,3 +491,32 @@ def test_outputs_and_errors_name_their_source_alike(tmp_path, monkeypatch):
     errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
     assert sorted((e["source"], e["record"]) for e in errors) == sorted(
         [(given["empty.html"], None), (given["dump.jsonl"], "https://a.example/1")])
+
+
+def test_a_warc_response_without_content_type_is_read_by_its_payload_type_or_start(tmp_path):
+    """A response whose HTTP headers have no Content-Type was skipped as non-HTML, though crawls
+    hold such pages: the crawler's WARC-Identified-Payload-Type says, else the payload's start."""
+    text = "<p>A page of text, served without a content type.</p>"
+    records = [  # (payload, WARC-Identified-Payload-Type, cleaned)
+        (b"\xef\xbb\xbf \r\n<!DOCTYPE html><html><body>" + text.encode(), None, True),
+        (b"<HTML lang=en><body>" + text.encode(), None, True),
+        (b"\n<body>" + text.encode(), None, True),
+        (b"<!-- a comment first -->" + text.encode(), "text/html", True),
+        (b"\x89PNG\r\n\x1a\n" + text.encode(), None, False),
+        (b"<header>" + text.encode(), None, False),  # not <head>: a fragment
+        (b"<html><body>" + text.encode(), "image/png", False),
+    ]
+    with open(tmp_path / "crawl.warc.gz", "wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for i, (payload, identified, _) in enumerate(records):
+            headers = StatusAndHeaders("200 OK", [("Server", "nginx")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(f"https://example.org/{i}", "response", payload=io.BytesIO(payload),
+                                               http_headers=headers)
+            if identified:
+                record.rec_headers.add_header("WARC-Identified-Payload-Type", identified)
+            writer.write_record(record)
+    result = invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 0 and "and 3 non-HTML records" in " ".join(result.output.split()), result.output
+    lines = [json.loads(line) for line in (tmp_path / "out" / "crawl.jsonl").read_text().splitlines()]
+    assert [line["url"] for line in lines] == [f"https://example.org/{i}" for i, r in enumerate(records) if r[2]]
+    assert all("served without a content type" in line["text"] for line in lines)
