@@ -212,9 +212,11 @@ def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = 
     sources, seen = [], set()
     skip = outdir.resolve() if outdir is not None else None
     # listed absolute paths (or ones going up) keep their folders below those they all share, as a
-    # glob keeps them below its fixed part: `find /crawl -name '*.html'` gives no two index.html
+    # glob keeps them below its fixed part: `find /crawl -name '*.html'` gives no two index.html;
+    # not the last run's outputs, passed over below, lest a rerun's names move and nothing resume
     above = [os.path.dirname(os.path.abspath(item)) for item, listed in items
-             if listed and _outside(item) and os.path.lexists(item)]
+             if listed and _outside(item) and os.path.lexists(item)
+             and not (skip and Path(item).resolve().is_relative_to(skip))]
     base = os.path.commonpath(above) if above else ""
     for item, listed in items:
         if listed and missing is not None and not os.path.lexists(item) and not (

@@ -342,6 +342,22 @@ def test_a_list_of_absolute_paths_mirrors_them_whole(tmp_path):
         ["a/index.txt", "b/index.txt"]
 
 
+def test_a_list_of_absolute_paths_resumes_into_an_output_folder_among_them(tmp_path):
+    """`find /data -name '*.html' | clean - -o /data/out -f html`: the rerun's list holds the
+    outputs too, which are passed over but moved the folder the paths share (/data/site to /data),
+    so the rerun redid every page into out/site/... beside the first run's out/a/..."""
+    for site, page in zip("ab", NEWS):
+        (tmp_path / "site" / site).mkdir(parents=True)
+        (tmp_path / "site" / site / "index.html").write_bytes(gzip.decompress(page.read_bytes()))
+    out = tmp_path / "out"
+    for run in range(2):
+        listed = "".join(f"{p}\n" for p in sorted(tmp_path.rglob("*.html")))
+        result = invoke("clean", "-", "-o", out, "-j", "1", "-f", "html", input=listed)
+        assert result.exit_code == 0, result.output
+    assert "skipped 2 inputs already done" in " ".join(result.output.split()), result.output
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == ["a/index.html", "b/index.html"]
+
+
 def test_two_runs_into_one_output_folder_at_once_are_refused(tmp_path):
     from boilerclf.batch import folder_lock
 
