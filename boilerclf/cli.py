@@ -503,7 +503,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                     for path in missing]
         labels: dict[str, int] = {}
         pending = set(todo)
-        batch.remove_temporary(map(output_of, todo))  # those of a run killed outright
+        batch.remove_temporary(map(output_of, found))  # those of a run killed outright (with --overwrite: of done ones too)
         start = time.monotonic()
         try:
             with _progress(TextColumn("{task.fields[rate]}")) as progress:

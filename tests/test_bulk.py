@@ -450,6 +450,19 @@ def test_temporary_files_of_stopped_workers_and_killed_runs_are_removed(tmp_path
     assert sorted(p.name for p in out.iterdir()) == [".notes.txt.0123456789ab.part", "a.jsonl", "boilerclf-run.json"]
 
 
+def test_temporary_files_of_a_killed_overwrite_run_are_removed_on_resuming(tmp_path):
+    """A run with --overwrite killed outright while it redid a.jsonl left its temporary file beside
+    the old output; resumed without --overwrite, the run passed a.jsonl over and its temporary file
+    with it (only those of the inputs to do were looked for), which stayed for good."""
+    (tmp_path / "a.jsonl").write_text(json.dumps({"url": "https://a.example/", "html": "<p>Hi</p>"}) + "\n")
+    out = tmp_path / "out"
+    assert invoke("clean", tmp_path / "a.jsonl", "-o", out, "-j", "1").exit_code == 0
+    (out / ".a.jsonl.0123456789ab.part").write_text("half")  # the killed --overwrite run's
+    result = invoke("clean", tmp_path / "a.jsonl", "-o", out, "-j", "1")
+    assert result.exit_code == 0 and "skipped 1 inputs already done" in " ".join(result.output.split())
+    assert sorted(p.name for p in out.iterdir()) == ["a.jsonl", "boilerclf-run.json"]
+
+
 def test_a_warc_response_is_decoded_by_its_http_charset(tmp_path):
     """A page that declares no charset is read by the one its HTTP header gives: a short KOI8-R
     page was guessed as Latin ('ðÒÉ×ÅÔ, ÍÉÒ')."""
