@@ -129,7 +129,7 @@ def _decode_bytes(data: bytes, charset: Optional[str] = None) -> str:
     for name in names + ([charset] if charset else []):
         try:  # browsers read pages labelled Latin-1 or ASCII as windows-1252 (WHATWG): their “quotes” and € are cp1252
             return data.decode(_AS_BROWSERS.get(codecs.lookup(name).name, name))
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError):  # UnicodeError: the "undefined" codec, which fails on anything
             pass
     # only encodings browsers decode: charset-normalizer also tries DOS and Mac code pages (cp775,
     # cp852, hp_roman8...) that no web page uses, and that often outscore cp1252 on Western pages

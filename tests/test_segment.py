@@ -89,6 +89,16 @@ def test_a_page_declared_utf8_with_one_accent_and_one_stray_byte_stays_utf8():
     assert decode('<meta charset="utf-8"><p>café x</p>'.encode() + b"\x92") == '<meta charset="utf-8"><p>café x</p>\ufffd'
 
 
+def test_a_charset_named_undefined_is_no_charset():
+    """`charset=undefined` (a script's missing variable, in an HTTP header or a meta tag) names
+    Python's codec that raises UnicodeError on any byte: the page failed ("decoding with
+    'undefined' codec failed") where one without a charset is read."""
+    page = "<html><body><p>Un café crème et une brûlée, s'il vous plaît.</p></body></html>"
+    assert decode(page.encode("cp1252"), "undefined") == page
+    assert decode(page.replace("<body>", '<head><meta charset="undefined"></head><body>').encode("cp1252")) \
+        == page.replace("<body>", '<head><meta charset="undefined"></head><body>')
+
+
 @pytest.mark.parametrize("block", [2, 7])
 def test_undeclared_short_french_cp1252_is_not_read_as_cp1250(block):
     """charset-normalizer ranks cp1250 or a DOS code page first on short French texts
