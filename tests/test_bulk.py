@@ -21,6 +21,18 @@ def invoke(*args, input=None):
     return CliRunner().invoke(app, [str(a) for a in args], input=input)
 
 
+def jsonl(path):
+    """The records of a JSONL output or errors file."""
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def clean_failing_archive(archive, out):
+    """Clean one archive in which a record fails: the urls of its output lines, and the errors."""
+    assert invoke("clean", archive, "-o", out, "-j", "1").exit_code == 1
+    return [record["url"] for record in jsonl(out / (archive.name.split(".warc")[0] + ".jsonl"))], \
+        jsonl(out / "boilerclf-errors.jsonl")
+
+
 def write_warc(path, pages, extra=True):
     with open(path, "wb") as stream:
         writer = WARCWriter(stream, gzip=str(path).endswith(".gz"))
@@ -48,12 +60,12 @@ def test_warc_and_jsonl_archives_give_one_jsonl_per_archive(tmp_path):
     assert result.exit_code == 1  # two bad JSONL lines
     text = " ".join(result.output.split())
     assert "skipped 0 inputs already done (--overwrite redoes them) and 2 non-HTML records; 2 failed" in text
-    warc = [json.loads(line) for line in (out / "crawl.jsonl").read_text().splitlines()]
+    warc = jsonl(out / "crawl.jsonl")
     assert [r["url"] for r in warc] == [f"https://example.org/{i}" for i in range(3)]
     assert all(r["record"].startswith("<urn:uuid:") and r["text"] and r["blocks"] for r in warc)
-    scraped = [json.loads(line) for line in (out / "scrape.jsonl").read_text().splitlines()]
+    scraped = jsonl(out / "scrape.jsonl")
     assert [r["record"] for r in scraped] == ["https://a.example/1"]
-    errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
+    errors = jsonl(out / "boilerclf-errors.jsonl")
     assert [e["record"] for e in errors] == ["line 2", "line 3"]
     assert "not JSON" in errors[0]["reason"] and "no \"html\"" in errors[1]["reason"]
 
@@ -156,7 +168,7 @@ def test_a_bad_record_fails_alone_inside_an_archive(tmp_path, monkeypatch):
     lines = [json.loads(line) for line in (tmp_path / "out" / "crawl.jsonl").read_bytes().decode().splitlines()]
     assert [line["url"] for line in lines] == urls[:2]
     assert "cleaned 2 pages" in " ".join(result.output.split())
-    errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
+    errors = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
     assert [(e["record"], e["reason"]) for e in errors] == [(urls[2], "ValueError: cannot render")]
 
 
@@ -241,7 +253,7 @@ def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path, monk
         monkeypatch.chdir(tmp_path)
         runs.append(invoke("clean", name, "-o", out, "-j", "1"))
         assert runs[-1].exit_code == 1, runs[-1].output
-        errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
+        errors = jsonl(out / "boilerclf-errors.jsonl")
         assert [e["record"] for e in errors] == ["[/x]"]
     assert "scrape.jsonl [[/x]]: empty page" in " ".join(runs[0].output.split())
     assert "0 failed, plus 1 earlier failures in archives already done" in " ".join(runs[1].output.split())
@@ -263,7 +275,7 @@ def test_a_stale_path_in_a_stdin_list_fails_alone(tmp_path):
     result = invoke("clean", "-", "-o", tmp_path / "out", "-j", "1", input=listed)
     assert result.exit_code == 1, result.output
     assert len(list((tmp_path / "out").glob("*.txt"))) == 2
-    errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
+    errors = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
     assert errors == [{"source": path, "record": None, "reason": "no such file or folder"} for path in gone]
     for command in (["predict"], ["label", "-o", tmp_path / "labelled"]):
         result = invoke(*command, "-", input=listed)
@@ -379,12 +391,8 @@ def test_a_warc_response_without_target_uri_fails_alone(tmp_path):
             if i == 1:  # warcio raised AttributeError on it, and the records after it were lost
                 record.rec_headers.remove_header("WARC-Target-URI")
             writer.write_record(record)
-    out = tmp_path / "out"
-    result = invoke("clean", tmp_path / "crawl.warc", "-o", out, "-j", "1")
-    assert result.exit_code == 1
-    assert [json.loads(line)["url"] for line in (out / "crawl.jsonl").read_text().splitlines()] == [
-        "https://example.org/0", "https://example.org/2"]
-    errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
+    urls, errors = clean_failing_archive(tmp_path / "crawl.warc", tmp_path / "out")
+    assert urls == ["https://example.org/0", "https://example.org/2"]
     assert len(errors) == 1 and "WARC-Target-URI" in errors[0]["reason"] and errors[0]["record"].startswith("<urn:")
 
 
@@ -393,12 +401,8 @@ def test_a_warc_cut_inside_a_record_reports_it(tmp_path):
     write_warc(tmp_path / "whole.warc.gz", pages, extra=False)
     data = (tmp_path / "whole.warc.gz").read_bytes()
     (tmp_path / "cut.warc.gz").write_bytes(data[:len(data) - 2000])  # a download cut short, in the last page
-    out = tmp_path / "out"
-    result = invoke("clean", tmp_path / "cut.warc.gz", "-o", out, "-j", "1")
-    assert result.exit_code == 1
-    assert [json.loads(line)["url"] for line in (out / "cut.jsonl").read_text().splitlines()] == [
-        "https://example.org/0", "https://example.org/1"]
-    errors = [json.loads(line) for line in (out / "boilerclf-errors.jsonl").read_text().splitlines()]
+    urls, errors = clean_failing_archive(tmp_path / "cut.warc.gz", tmp_path / "out")
+    assert urls == ["https://example.org/0", "https://example.org/1"]
     assert len(errors) == 1 and "archive ends" in errors[0]["reason"]
 
 
@@ -474,7 +478,7 @@ def test_a_warc_response_is_decoded_by_its_http_charset(tmp_path):
         writer.write_record(writer.create_warc_record("https://example.ru/", "response", payload=payload,
                                                       http_headers=headers))
     assert invoke("clean", tmp_path / "ru.warc", "-o", tmp_path / "out", "-j", "1").exit_code == 0
-    [record] = [json.loads(line) for line in (tmp_path / "out" / "ru.jsonl").read_text().splitlines()]
+    [record] = jsonl(tmp_path / "out" / "ru.jsonl")
     assert [b["text"] for b in record["blocks"]] == [text]
 
 
@@ -484,7 +488,7 @@ def test_jsonl_records_are_keyed_by_an_id_of_0_too(tmp_path):
             f.write(json.dumps({"id": i, "url": "https://a.example/", "html": "<p>A page of text.</p>"}) + "\n")
         f.write(json.dumps({"id": "", "html": "<p>A page of text.</p>"}) + "\n")
     assert invoke("clean", tmp_path / "dump.jsonl", "-o", tmp_path / "out", "-j", "1").exit_code == 0
-    keys = [json.loads(line)["record"] for line in (tmp_path / "out" / "dump.jsonl").read_text().splitlines()]
+    keys = [record["record"] for record in jsonl(tmp_path / "out" / "dump.jsonl")]
     assert keys == ["0", "1", "line 3"]
 
 
@@ -517,7 +521,7 @@ def test_outputs_and_errors_name_their_source_alike(tmp_path, monkeypatch):
     given = {name: os.path.abspath(os.path.join("in", name)) for name in ("ok.html", "empty.html", "dump.jsonl")}
     assert json.loads((tmp_path / "out" / "ok.jsonl").read_text())["source"] == given["ok.html"]
     assert json.loads((tmp_path / "out" / "dump.jsonl").read_text())["source"] == given["dump.jsonl"]
-    errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
+    errors = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
     assert sorted((e["source"], e["record"]) for e in errors) == sorted(
         [(given["empty.html"], None), (given["dump.jsonl"], "https://a.example/1")])
 
@@ -546,6 +550,6 @@ def test_a_warc_response_without_content_type_is_read_by_its_payload_type_or_sta
             writer.write_record(record)
     result = invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / "out", "-j", "1")
     assert result.exit_code == 0 and "and 3 non-HTML records" in " ".join(result.output.split()), result.output
-    lines = [json.loads(line) for line in (tmp_path / "out" / "crawl.jsonl").read_text().splitlines()]
+    lines = jsonl(tmp_path / "out" / "crawl.jsonl")
     assert [line["url"] for line in lines] == [f"https://example.org/{i}" for i, r in enumerate(records) if r[2]]
     assert all("served without a content type" in line["text"] for line in lines)
