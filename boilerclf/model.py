@@ -300,7 +300,7 @@ def _classify_detached(model: Model, pages: list, text: bool, errors: str) -> li
             labelled = [_label_or_none(model, html, text) for html in chunk] if len(chunk) > 1 else [None]
         for page in labelled:
             for block in page.blocks if page else ():
-                block.element = block.page = block.start = None
+                block.element = block.page = None
                 block.sources = ()
             result.append(page.blocks if page else None)
     return result

@@ -28,12 +28,15 @@ class Block:
     containers: list = field(default_factory=list, repr=False)
     #: the text nodes the block's text came from, as (element, is its tail): what `render_html` removes
     sources: tuple = field(default=(), repr=False)
-    #: where the text begins, its first text node (with `sources`): where `render_html` places it among images
-    start: Optional[tuple] = field(default=None, repr=False)
     index: int = 0
     label: Optional[str] = None
     proba: dict = field(default_factory=dict)
     page: Optional["Page"] = field(default=None, repr=False)
+
+    @property
+    def start(self) -> Optional[tuple]:
+        """Where the text begins, its first text node (with `sources`): where `render_html` places it among images."""
+        return self.sources[0] if self.sources else None
 
     @property
     def has_dom(self) -> bool:

@@ -149,7 +149,7 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
         fresh = html_blocks(tree, sources=True)
         if len(fresh) == len(page.blocks):
             for block, again in zip(page.blocks, fresh):
-                block.sources, block.start = again.sources, again.start
+                block.sources = again.sources
     show_lazy_images(tree)
     media, doomed = judge_textless(tree, page.blocks, owners, keep)  # on the intact DOM: in page order
     for block in partial:  # texts first: dropping an element moves its tail, which may be another block's

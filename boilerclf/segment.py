@@ -134,7 +134,7 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
         blocks.append(Block(text=text, tag=tag, depth=len(stack), link_chars=link_chars,
                             dom_tokens=tuple(dict.fromkeys(tokens)), element=owner[0],
                             heading="" if is_heading else state.heading, containers=containers[::-1],
-                            sources=found, start=found[0] if found else None))
+                            sources=found))
 
     def add(text: Optional[str], el, tail: bool) -> None:
         if text:
