@@ -164,12 +164,10 @@ def test_void_elements_do_not_swallow_what_follows():
     """libxml2 nests what follows <source>, <embed>, <track>, <wbr> inside them; the walk skipped it."""
     from boilerclf.render import render_html
 
-    page = segment('<body><p>The budget <embed src="chart.svg"> was passed on Tuesday.</p>'
-                   '<figure><picture><source srcset="a.webp"><img src="a.jpg" alt="The council"></picture>'
-                   '<figcaption>The council</figcaption></figure></body>')
+    page = all_content('<body><p>The budget <embed src="chart.svg"> was passed on Tuesday.</p>'
+                       '<figure><picture><source srcset="a.webp"><img src="a.jpg" alt="The council"></picture>'
+                       '<figcaption>The council</figcaption></figure></body>')
     assert [b.text for b in page.blocks] == ["The budget was passed on Tuesday.", "The council"]
-    for block in page.blocks:
-        block.label = "content"
     assert '<img src="a.jpg"' in render_html(page)
 
 
@@ -239,13 +237,19 @@ def test_page_url_skips_empty_and_lookalike_canonicals(head, url):
 def test_html_output_carries_no_inline_scripts():
     from boilerclf.render import render_html
 
-    page = segment('<html><body onload="track()"><p onclick="share()">The council met on Tuesday. '
-                   '<a href="javascript:void(0)" onmouseover="x()">More</a> <a href="/next">Next</a></p></body></html>')
-    for block in page.blocks:
-        block.label = "content"
+    page = all_content('<html><body onload="track()"><p onclick="share()">The council met on Tuesday. '
+                       '<a href="javascript:void(0)" onmouseover="x()">More</a> <a href="/next">Next</a></p></body></html>')
     html = render_html(page)
     assert "onclick" not in html and "onload" not in html and "onmouseover" not in html and "javascript:" not in html
     assert 'href="/next"' in html and "The council met on Tuesday." in html
+
+
+def all_content(html):
+    """A page segmented with every block labelled content, as a person would keep a whole article."""
+    page = segment(html)
+    for block in page.blocks:
+        block.label = "content"
+    return page
 
 
 def _image_names(html):
@@ -347,10 +351,8 @@ def test_drop_keeps_the_tails_of_removed_siblings_in_page_order_whatever_the_ord
 def test_html_output_keeps_the_targets_of_kept_in_page_links():
     from boilerclf.render import render_html
 
-    page = segment('<html><body><article><p>See <a href="#s2">section 2</a>.</p><a name="s2" id="s2"></a>'
-                   '<h2>Section 2</h2><p>Text two.</p><a name="old"></a></article></body></html>')
-    for block in page.blocks:
-        block.label = "content"
+    page = all_content('<html><body><article><p>See <a href="#s2">section 2</a>.</p><a name="s2" id="s2"></a>'
+                       '<h2>Section 2</h2><p>Text two.</p><a name="old"></a></article></body></html>')
     html = render_html(page)
     assert '<a name="s2" id="s2"></a>' in html and 'name="old"' not in html  # an anchor no link points to goes
 
@@ -390,14 +392,12 @@ def test_html_output_keeps_a_photo_as_near_a_dropped_toolbar_as_its_kept_text():
 def test_html_output_shows_a_lazy_image_from_its_noscript_copy_and_no_tracking_pixel():
     from boilerclf.render import render_html
 
-    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+    page = all_content("""<html><body><article><h1>Council approves the new budget</h1>
       <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-lazy="1"><noscript><img src="/photos/council.jpg"></noscript>
       <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
       <noscript><img src="https://tracker.example/pixel.gif?id=1" width="1" height="1"></noscript>
       <p>The mayor said the vote showed that the city could agree on what matters most to its people.</p>
       </article></body></html>""")
-    for block in page.blocks:
-        block.label = "content"
     assert _image_names(render_html(page)) == ["council.jpg"]
 
 
@@ -420,14 +420,12 @@ def test_html_output_takes_a_lazy_image_from_its_url_not_from_a_file_name_in_ano
     relative URL that finds nothing, in place of the real one (madame.lefigaro.fr, a fandom wiki)."""
     from boilerclf.render import render_html
 
-    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+    page = all_content("""<html><body><article><h1>Council approves the new budget</h1>
       <img class="lazy-hide" data-original="https://i.example.com/media/300x300/capture.png" title="capture.png">
       <img class="lazyload" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/images/a/ad/Aguamenti.jpg"
            data-image-key="Aguamenti.jpg" data-extension="1486466500.jpg">
       <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
       </article></body></html>""")
-    for block in page.blocks:
-        block.label = "content"
     assert [img.get("src") for img in build_dom(render_html(page)).iter("img")] == [
         "https://i.example.com/media/300x300/capture.png", "/images/a/ad/Aguamenti.jpg"]
 
@@ -437,12 +435,10 @@ def test_html_output_shows_a_lazy_image_whose_url_goes_on_after_the_file_name():
     "Aguamenti.gif/revision/latest"), which readability.js takes and the placeholder hid."""
     from boilerclf.render import render_html
 
-    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+    page = all_content("""<html><body><article><h1>Council approves the new budget</h1>
       <img class="lazyload" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="https://images.example.at/Kickl.jpg/190x95Crop/494.538.605">
       <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
       </article></body></html>""")
-    for block in page.blocks:
-        block.label = "content"
     assert [img.get("src") for img in build_dom(render_html(page)).iter("img")] == [
         "https://images.example.at/Kickl.jpg/190x95Crop/494.538.605"]
 
@@ -452,14 +448,12 @@ def test_html_output_drops_a_lazy_images_placeholder_srcset_that_would_hide_its_
     no `data-*` srcset to take its place, the image showed blank (uncutnews.ch, litradio.net)."""
     from boilerclf.render import render_html
 
-    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+    page = all_content("""<html><body><article><h1>Council approves the new budget</h1>
       <img src="https://example.com/wp-content/uploads/vote.jpg" class="wp-image-7 jetpack-lazy-image"
            data-lazy-src="https://example.com/wp-content/uploads/vote.jpg?is-pending-load=1"
            srcset="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">
       <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
       </article></body></html>""")
-    for block in page.blocks:
-        block.label = "content"
     [img] = build_dom(render_html(page)).iter("img")
     assert img.get("srcset") is None and img.get("src").startswith("https://example.com/wp-content/uploads/vote.jpg")
 
@@ -469,14 +463,12 @@ def test_html_output_shows_a_lazy_picture_from_its_sources_data_srcset():
     placeholder srcset showed blank however the <img> was fixed (greenpeace.de, backen.de)."""
     from boilerclf.render import render_html
 
-    page = segment("""<html><body><article><h1>Council approves the new budget</h1>
+    page = all_content("""<html><body><article><h1>Council approves the new budget</h1>
       <picture><source type="image/webp" srcset="data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
                        data-srcset="/files/council-984.webp 1x, /files/council-1968.webp 2x">
         <img class="lazyload" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/files/council-537.jpg"></picture>
       <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
       </article></body></html>""")
-    for block in page.blocks:
-        block.label = "content"
     picture = next(build_dom(render_html(page)).iter("picture"))
     assert [(el.tag, el.get("srcset") or el.get("src")) for el in picture] == [
         ("source", "/files/council-984.webp 1x, /files/council-1968.webp 2x"), ("img", "/files/council-537.jpg")]
