@@ -27,7 +27,7 @@ from .load import is_text_path, read_bytes
 from .page import BoilerclfError, InputError, Page
 from .render import SUFFIX, page_record, render, to_json
 from .segment import segment
-from .sources import ERRORS_FILE, Source, records
+from .sources import ERRORS_FILE, Record, Source, records
 
 if TYPE_CHECKING:
     from .model import Model
@@ -255,10 +255,9 @@ _TEMPORARY = re.compile(r"\.(.+)\.[0-9a-f]{12}\.part")  # atomic_file's names
 
 
 def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
-    """Clean sources into their outputs; never raises for bad input, records it instead.
+    """Clean page files into their outputs; never raises for bad input, records it instead.
 
-    Pages are read, labelled a batch at a time (`_Batch`), then written; an archive's records
-    go through the same steps and into one output.
+    Pages are read, labelled a batch at a time (`_Batch`), then written.
     """
     # absolute, in the outputs' "source" as in the errors file's, so that the two join: reruns may start elsewhere
     results = [Result(os.path.abspath(source.path)) for source in sources]
@@ -271,9 +270,6 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
 
     batch = _Batch(settings, write, lambda owner, reason: owner[0].fail(reason))
     for source, result in zip(sources, results):
-        if source.kind != "page":
-            _process_archive(source, settings, result)
-            continue
         try:
             data = read_bytes(source.path, settings.max_bytes)
         except PAGE_ERRORS as e:
@@ -285,39 +281,153 @@ def process_many(sources: Sequence[Source], settings: Settings) -> list[Result]:
     return results
 
 
-def _process_archive(source: Source, settings: Settings, result: Result) -> None:
-    """A WARC or JSONL archive into one JSONL output, a line per labelled record, written a
-    batch at a time (an archive's output can be gigabytes); a record that fails is reported
-    and left out, and the pages count once the output is whole. A write that fails (a full
-    disk) fails the whole archive, not the records it was writing."""
-    lines: list[str] = []
-    labels: Counter = Counter()
-    done = 0
+@dataclass
+class Part:
+    """Records of an archive labelled in one task: their JSONL lines, labels and failures."""
 
-    def keep(key: str, page: Page) -> None:
-        lines.append(to_json({"record": key, **page_record(page, settings.keep)}) + "\n")
-        labels.update(b.label for b in page.blocks)
+    archive: int  # the `Archive` (a key of the run's table)
+    lines: str = ""
+    pages: int = 0
+    labels: Counter = field(default_factory=Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (record key, reason)
 
-    batch = _Batch(settings, keep, lambda key, reason: result.fail(reason, key))
+
+def label_records(batch: Sequence[Record], archive: int, source: str, settings: Settings) -> Part:
+    """Label records of the archive `source` (in a worker): what its output gets of them."""
+    part, lines = Part(archive), []
+
+    def keep(record: Record, page: Page) -> None:
+        lines.append(to_json({"record": record.key, "position": record.position, **page_record(page, settings.keep)})
+                     + "\n")
+        part.labels.update(b.label for b in page.blocks)
+
+    pages = _Batch(settings, keep, lambda record, reason: part.failures.append((record.key, reason)))
+    for record in batch:
+        pages.add(record, record.html or "", source=source, url=record.url, charset=record.charset)
+    pages.flush()
+    part.lines, part.pages = "".join(lines), len(lines)
+    return part
+
+
+def record_batches(source: Source, result: Result) -> Iterator[list[Record]]:
+    """An archive's HTML records, in batches of at most `CHUNK` records and about `BATCH_BYTES`
+    (a task each, so that one archive keeps every worker busy); records that are skipped or
+    cannot be read go into `result` as they are met."""
+    batch: list[Record] = []
+    size = 0
+    for record in records(source):
+        if record.skipped:
+            result.skipped += 1
+        elif record.error or record.html is None:
+            result.fail(record.error or "no HTML", record.key)
+        else:
+            if batch and (len(batch) >= CHUNK or size + len(record.html) > BATCH_BYTES):
+                yield batch
+                batch, size = [], 0
+            batch.append(record)
+            size += len(record.html)
+    yield batch  # the last, maybe empty: an archive without pages still gets its (empty) output
+
+
+@dataclass(eq=False)
+class Archive:
+    """An archive being cleaned: its parts are labelled in any order and written as they come
+    into its temporary output, which is renamed once the last is in."""
+
+    source: Source
+    result: Result
+    parts: int = 0  # tasks made of its records so far
+    written: int = 0
+    read: bool = False  # every record is read: `parts` is final
+    error: Optional[str] = None  # a write failed: the archive fails whole
+    pages: int = 0
+    labels: Counter = field(default_factory=Counter)
+    output: Optional[BinaryIO] = None
+    closing: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def write(self, part: Part, outdir: Path) -> None:
+        if self.error is None:
+            try:
+                if self.output is None:
+                    self.output = self.closing.enter_context(atomic_file(self.source.output(outdir, ".jsonl")))
+                self.output.write(part.lines.encode())
+            except OSError as e:  # a full disk: the records are labelled, but there is nowhere to write them
+                self.abort(e)
+                self.error = _reason(e)
+        self.written += 1
+        self.pages += part.pages
+        self.labels.update(part.labels)
+        for key, reason in part.failures:
+            self.result.fail(reason, key)
+
+    @property
+    def finished(self) -> bool:
+        return self.read and self.written == self.parts
+
+    def finish(self) -> Result:
+        """Rename the output into place and count the pages (none if a write failed)."""
+        if self.error is None:
+            try:
+                self.closing.close()
+                self.result.pages += self.pages
+                self.result.labels.update(self.labels)
+                return self.result
+            except OSError as e:
+                self.error = _reason(e)
+        self.result.fail(self.error)
+        return self.result
+
+    def abort(self, error: BaseException) -> None:
+        """Close the output and remove it (the temporary file: it was never renamed)."""
+        self.closing.__exit__(type(error), error, error.__traceback__)
+
+
+def tasks(sources: Sequence[Source], settings: Settings, size: int,
+          archives: dict[int, Archive]) -> Iterator[tuple[Callable, tuple]]:
+    """The work: chunks of `size` page files, and the record batches of each archive, which is
+    put in `archives` as it starts (a parallel run makes tasks in another thread, as workers finish)."""
+    pages: list[Source] = []
+    keys = itertools.count()
+    for source in [*sources, None]:
+        if pages and (source is None or source.kind != "page" or len(pages) == size):
+            yield process_many, (pages, settings)
+            pages = []
+        if source is None:
+            break
+        if source.kind == "page":
+            pages.append(source)
+            continue
+        key = next(keys)
+        archive = archives[key] = Archive(source, Result(os.path.abspath(source.path)))
+        batches = record_batches(source, archive.result)
+        batch = next(batches)
+        for following in itertools.chain(batches, [None]):  # one ahead, to tell the last batch
+            archive.parts += 1
+            archive.read = following is None  # before the last task goes: it may come back at once
+            yield label_records, (batch, key, archive.result.source, settings)
+            batch = following  # type: ignore[assignment]
+
+
+def collect(outputs: Iterable[list[Result] | Part], archives: dict[int, Archive], settings: Settings,
+            on_pages: Callable[[int], None]) -> Iterator[Result]:
+    """Results from the tasks' outputs, in any order: page files' as they come, an archive's once
+    every part of it is written. An interrupted run removes its archives' temporary outputs."""
     try:
-        with atomic_file(source.output(settings.outdir, SUFFIX[settings.fmt])) as output:
-            for record in itertools.chain(records(source), [None]):
-                if record is None:
-                    batch.flush()
-                elif record.skipped:
-                    result.skipped += 1
-                elif record.error or record.html is None:
-                    result.fail(record.error or "no HTML", record.key)
-                else:
-                    batch.add(record.key, record.html, source=result.source, url=record.url, charset=record.charset)
-                output.write("".join(lines).encode())
-                done += len(lines)
-                lines.clear()
-    except PAGE_ERRORS as e:
-        result.fail(_reason(e))
-        return
-    result.pages += done
-    result.labels.update(labels)
+        for output in outputs:
+            if not isinstance(output, Part):
+                on_pages(sum(result.pages for result in output))
+                yield from output
+                continue
+            archive = archives[output.archive]
+            archive.write(output, settings.outdir)
+            on_pages(output.pages)
+            if archive.finished:
+                del archives[output.archive]
+                yield archive.finish()
+    except BaseException as e:
+        for archive in list(archives.values()):  # a copy: in a parallel run, another thread adds to it
+            archive.abort(e)
+        raise
 
 
 def check_outputs(sources: Sequence[Source], output_of: Callable[[Source], Path], outdir: Path) -> None:
@@ -413,17 +523,20 @@ def start_workers(n_jobs: int) -> None:
 
 
 def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backend: Optional[str] = None,
-        scheduler: Optional[str] = None, model: Optional[Model] = None) -> Iterator[Result]:
-    """Process sources in parallel and yield each result as soon as it is ready.
+        scheduler: Optional[str] = None, model: Optional[Model] = None,
+        on_pages: Callable[[int], None] = lambda n: None) -> Iterator[Result]:
+    """Process sources in parallel and yield each result as soon as it is ready; `on_pages(n)`
+    hears of every `n` pages labelled (an archive's too, long before its result).
 
     `model`, when given, is `settings.model_path` already loaded: this process reuses it and
     local workers get a copy of it (see `Settings.model_copy`) rather than loading it again.
     """
     if model is not None:
         _MODELS[settings.model_path] = model
+    archives: dict[int, Archive] = {}
     if n_jobs == 1 and backend is None:
-        for i in range(0, len(sources), CHUNK):
-            yield from process_many(sources[i:i + CHUNK], settings)
+        yield from collect((work(*args) for work, args in tasks(sources, settings, CHUNK, archives)),
+                           archives, settings, on_pages)
         return
     from joblib import Parallel, delayed, parallel_config
 
@@ -432,10 +545,9 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
         from distributed import Client
 
         client = Client(scheduler) if scheduler else Client(processes=True, n_workers=max(n_jobs, 1))
-    # tasks of several sources: one round trip per chunk keeps the parent process (which
+    # tasks of several pages: one round trip per chunk keeps the parent process (which
     # shares the cores) nearly idle, while chunks stay small enough for an even spread
     size = max(1, min(CHUNK, len(sources) // (4 * max(n_jobs, 1))))
-    chunks = [sources[i:i + size] for i in range(0, len(sources), size)]
     with contextlib.ExitStack() as stack:
         if client is not None:
             stack.callback(client.close)
@@ -444,9 +556,9 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
         while _starting:
             _starting.pop().join()
         with parallel_config(backend=backend or "loky", n_jobs=n_jobs if backend is None else -1):
-            for done in Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
-                    delayed(process_many)(chunk, settings) for chunk in chunks):
-                yield from done
+            outputs = Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
+                delayed(work)(*args) for work, args in tasks(sources, settings, size, archives))
+            yield from collect(outputs, archives, settings, on_pages)
 
 
 COPY_PREFIX, LOCK = "boilerclf-", "lock"

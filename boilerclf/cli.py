@@ -488,7 +488,9 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                  f"whatever --format says (--format {fmt} applies to the page files)")
         _check_writable(outdir)
         guard(stack.enter_context, batch.folder_lock(outdir))
-        n_jobs = min(jobs or os.cpu_count() or 1, max(len(todo), 1))
+        n_jobs = jobs or os.cpu_count() or 1
+        if all(s.kind == "page" for s in todo):  # no more workers than pages; an archive's records go to all
+            n_jobs = min(n_jobs, max(len(todo), 1))
         if n_jobs > 1 and backend is None:
             batch.start_workers(n_jobs)
         clf = _model(model)  # fail fast on a bad model
@@ -508,8 +510,16 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         try:
             with _progress(TextColumn("{task.fields[rate]}")) as progress:
                 task = progress.add_task("cleaning", total=len(todo), rate="")
+                labelled = 0
+
+                def progressed(n: int) -> None:  # pages, archives' records too: a big archive is one input for long
+                    nonlocal labelled
+                    labelled += n
+                    progress.update(task, rate=f"{labelled:,} pages, "
+                                               f"{labelled / max(time.monotonic() - start, 1e-9):.1f} pages/s")
+
                 for result in batch.run(todo, settings, n_jobs=n_jobs, backend=backend,
-                                        scheduler=scheduler, model=clf):
+                                        scheduler=scheduler, model=clf, on_pages=progressed):
                     pages += result.pages
                     skipped += result.skipped
                     for label, count in result.labels.items():
@@ -518,7 +528,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                         failures.append(failure)
                         report_failure(failure["source"] + (f" [{failure['record']}]" if failure["record"] else ""),
                                        failure["reason"])
-                    progress.update(task, advance=1, rate=f"{pages / max(time.monotonic() - start, 1e-9):.1f} pages/s")
+                    progress.advance(task)
         finally:  # an interrupted run still lists what failed in the archives it finished
             batch.remove_temporary(map(output_of, todo))  # those of the archives its stopped workers were writing
             listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in pending])

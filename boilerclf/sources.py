@@ -245,6 +245,7 @@ class Record:
     """One page inside an archive: its key, URL and bytes, or the reason it cannot be read."""
 
     key: str
+    position: int = 0  # its line (JSONL) or record (WARC) number in the archive, from 1
     url: Optional[str] = None
     html: Optional[bytes | str] = None
     error: Optional[str] = None
@@ -275,7 +276,7 @@ def jsonl_records(path: Path) -> Iterator[Record]:
                     continue
                 # an id of 0 is an id (a dump numbered from 0): only a missing or empty one is not
                 key = next((str(item[k]) for k in ("id", "url") if item.get(k) not in (None, "")), f"line {n}")
-                yield Record(key=key, url=item.get("url"), html=item["html"])
+                yield Record(key=key, position=n, url=item.get("url"), html=item["html"])
         except (OSError, EOFError, zlib.error) as e:
             yield Record(key=f"line {n + 1}", error=f"archive unreadable after line {n}: {e}")
 
@@ -300,7 +301,7 @@ def warc_records(path: Path) -> Iterator[Record]:
                 if html is None:
                     yield Record(key=key, url=url, skipped=True)
                 else:
-                    yield Record(key=key, url=url, html=html, charset=_charset(content_type))
+                    yield Record(key=key, position=n, url=url, html=html, charset=_charset(content_type))
         except Exception as e:  # warcio raises many kinds on a truncated or non-WARC file
             yield Record(key=f"record {n + 1}", error=f"archive unreadable after record {n}: {type(e).__name__}: {e}")
 

@@ -1,4 +1,5 @@
 """Bulk cleaning: archives, globs, stdin lists, resuming, parallel workers, a Dask cluster."""
+import contextlib
 import gzip
 import io
 import json
@@ -416,17 +417,17 @@ def test_an_archive_output_is_written_as_it_goes(tmp_path, monkeypatch):
     written = []
 
     def records(source):
-        for i in range(3 * batch.CHUNK):
-            if i == 2 * batch.CHUNK:  # the first batches are in the temporary file by now
+        for i in range(4 * batch.CHUNK):
+            if i == 3 * batch.CHUNK:  # the first batch is in the temporary file by now (reading runs a batch ahead)
                 written.extend(line for part in tmp_path.glob("out/.*.part") for line in part.read_text().splitlines())
             yield Record(key=f"r{i}", url=f"https://example.org/{i}", html=page)
 
     monkeypatch.setattr(batch, "records", records)
     (tmp_path / "a.jsonl").write_text("")
-    [result] = batch.process_many(find_sources([tmp_path / "a.jsonl"]), batch.Settings(outdir=tmp_path / "out"))
-    assert result.pages == 3 * batch.CHUNK and not result.failures
+    [result] = batch.run(find_sources([tmp_path / "a.jsonl"]), batch.Settings(outdir=tmp_path / "out"))
+    assert result.pages == 4 * batch.CHUNK and not result.failures
     assert len(written) >= batch.CHUNK
-    assert len((tmp_path / "out" / "a.jsonl").read_text().splitlines()) == 3 * batch.CHUNK
+    assert len((tmp_path / "out" / "a.jsonl").read_text().splitlines()) == 4 * batch.CHUNK
     assert not list(tmp_path.glob("out/.*.part"))
 
 
@@ -553,3 +554,69 @@ def test_a_warc_response_without_content_type_is_read_by_its_payload_type_or_sta
     lines = jsonl(tmp_path / "out" / "crawl.jsonl")
     assert [line["url"] for line in lines] == [f"https://example.org/{i}" for i, r in enumerate(records) if r[2]]
     assert all("served without a content type" in line["text"] for line in lines)
+
+
+def test_one_archive_is_spread_over_the_workers(tmp_path, monkeypatch):
+    """An archive was one task: a crawl's single big WARC ran on one core, whatever --jobs said, and
+    the progress bar stood at 0/1 for its whole run. Its records now go out a batch per task, and
+    each output line says where its record was in the archive (parts may come back in any order)."""
+    from boilerclf import batch
+    from boilerclf.sources import find_sources
+
+    pages = [gzip.decompress(NEWS[i % 8].read_bytes()) for i in range(2 * batch.CHUNK + 3)]
+    write_warc(tmp_path / "crawl.warc.gz", pages)
+    archives = {}
+    made = [work for work, _ in batch.tasks(find_sources([tmp_path / "crawl.warc.gz"]), batch.Settings(tmp_path / "x"),
+                                            batch.CHUNK, archives)]
+    assert made == [batch.label_records] * 3 and archives[0].parts == 3 and archives[0].read
+    outputs, workers = {}, []
+    run = batch.run
+
+    def counted(*args, n_jobs, **kwargs):
+        workers.append(n_jobs)
+        return run(*args, n_jobs=n_jobs, **kwargs)
+
+    monkeypatch.setattr(batch, "run", counted)
+    for jobs in ("1", "2"):
+        result = invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / jobs, "-j", jobs)
+        assert result.exit_code == 0 and f"cleaned {len(pages)} pages" in " ".join(result.output.split())
+        outputs[jobs] = sorted(jsonl(tmp_path / jobs / "crawl.jsonl"), key=lambda r: r["position"])
+    assert workers == [1, 2]  # one input, but two workers
+    assert [r["position"] for r in outputs["1"]] == list(range(1, len(pages) + 1))
+    assert [r["url"] for r in outputs["1"]] == [f"https://example.org/{i}" for i in range(len(pages))]
+    assert outputs["1"] == outputs["2"]
+
+
+def test_a_write_that_fails_mid_archive_fails_it_whole(tmp_path, monkeypatch):
+    """A full disk while an archive's output is written: no half output under the final name, no
+    temporary file left, the failure reported, and the page files of the run still cleaned."""
+    import errno
+
+    from boilerclf import batch
+
+    write_warc(tmp_path / "crawl.warc", [gzip.decompress(NEWS[i].read_bytes()) for i in range(batch.CHUNK + 2)])
+    shutil.copy(NEWS[0], tmp_path / "page.html.gz")
+    opened = batch.atomic_file
+
+    class Full:
+        def __init__(self, f):
+            self.f, self.writes = f, 0
+
+        def write(self, data):
+            self.writes += 1
+            if self.writes > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.f.write(data)
+
+    @contextlib.contextmanager
+    def atomic_file(path, **kwargs):
+        with opened(path, **kwargs) as f:
+            yield Full(f) if path.suffix == ".jsonl" else f
+
+    monkeypatch.setattr(batch, "atomic_file", atomic_file)
+    result = invoke("clean", tmp_path / "crawl.warc", tmp_path / "page.html.gz", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["boilerclf-errors.jsonl", "boilerclf-run.json",
+                                                                     "page.txt"]
+    [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
+    assert error["source"].endswith("crawl.warc") and "No space left" in error["reason"]
