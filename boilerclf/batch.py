@@ -378,8 +378,10 @@ class Archive:
         return self.result
 
     def abort(self, error: BaseException) -> None:
-        """Close the output and remove it (the temporary file: it was never renamed)."""
-        self.closing.__exit__(type(error), error, error.__traceback__)
+        """Close the output and remove it (the temporary file: it was never renamed). Closing may
+        fail too (a full disk: the bytes left in the file's buffer), and the file is removed all the same."""
+        with contextlib.suppress(OSError):
+            self.closing.__exit__(type(error), error, error.__traceback__)
 
 
 def tasks(sources: Sequence[Source], settings: Settings, size: int,

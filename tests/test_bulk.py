@@ -620,3 +620,47 @@ def test_a_write_that_fails_mid_archive_fails_it_whole(tmp_path, monkeypatch):
                                                                      "page.txt"]
     [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
     assert error["source"].endswith("crawl.warc") and "No space left" in error["reason"]
+
+
+def test_a_full_disk_whose_file_cannot_even_be_closed_fails_the_archive_alone(tmp_path, monkeypatch):
+    """On a full disk, a write leaves bytes in the file's buffer, so closing the temporary output
+    fails too (ENOSPC again): that second error stopped the whole run with a traceback, no errors
+    file and the inputs after the archive not cleaned, where it must fail the archive alone."""
+    import errno
+
+    from boilerclf import batch
+
+    write_warc(tmp_path / "crawl.warc", [gzip.decompress(NEWS[i].read_bytes()) for i in range(batch.CHUNK + 2)])
+    shutil.copy(NEWS[0], tmp_path / "page.html.gz")
+    opened = batch.atomic_file
+
+    class Full:
+        def __init__(self, f):
+            self.f, self.writes = f, 0
+
+        def write(self, data):
+            self.writes += 1
+            if self.writes > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.f.write(data)
+
+    @contextlib.contextmanager
+    def atomic_file(path, **kwargs):
+        with opened(path, **kwargs) as f:
+            if path.suffix != ".jsonl":
+                yield f
+                return
+            full = Full(f)
+            try:
+                yield full
+            finally:
+                if full.writes > 1:  # what closing a file with unflushed bytes raises on a full disk
+                    raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(batch, "atomic_file", atomic_file)
+    result = invoke("clean", tmp_path / "crawl.warc", tmp_path / "page.html.gz", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["boilerclf-errors.jsonl", "boilerclf-run.json",
+                                                                     "page.txt"]
+    [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
+    assert error["source"].endswith("crawl.warc") and "No space left" in error["reason"]
