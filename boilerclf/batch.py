@@ -339,7 +339,7 @@ class Archive:
     parts: int = 0  # tasks made of its records so far
     written: int = 0
     read: bool = False  # every record is read: `parts` is final
-    error: Optional[str] = None  # a write failed: the archive fails whole
+    error: Optional[str] = None  # a read or a write failed: the archive fails whole
     pages: int = 0
     labels: Counter = field(default_factory=Counter)
     output: Optional[BinaryIO] = None
@@ -374,6 +374,8 @@ class Archive:
                 return self.result
             except OSError as e:
                 self.error = _reason(e)
+        else:  # reading failed (see `_next_batch`) with parts written: the temporary output goes
+            self.abort(InputError(self.error))
         self.result.fail(self.error)
         return self.result
 
@@ -402,12 +404,25 @@ def tasks(sources: Sequence[Source], settings: Settings, size: int,
         key = next(keys)
         archive = archives[key] = Archive(source, Result(os.path.abspath(source.path)))
         batches = record_batches(source, archive.result)
-        batch = next(batches)
-        for following in itertools.chain(batches, [None]):  # one ahead, to tell the last batch
+        # an archive that cannot be read still sends one (empty) task, which brings its failure back
+        batch: Optional[list[Record]] = _next_batch(batches, archive) or []
+        while batch is not None:
+            following = _next_batch(batches, archive)  # one ahead, to tell the last batch
             archive.parts += 1
             archive.read = following is None  # before the last task goes: it may come back at once
             yield label_records, (batch, key, archive.result.source, settings)
-            batch = following  # type: ignore[assignment]
+            batch = following
+
+
+def _next_batch(batches: Iterator[list[Record]], archive: Archive) -> Optional[list[Record]]:
+    """The archive's next batch of records, None after the last. An archive that cannot be read (gone
+    since it was listed, a broken link, a read error midway) fails whole, as one whose write fails:
+    an error raised here would stop the whole run (in a parallel run, from joblib's dispatch thread)."""
+    try:
+        return next(batches, None)
+    except PAGE_ERRORS as e:
+        archive.error = archive.error or _reason(e)
+        return None
 
 
 def collect(outputs: Iterable[list[Result] | Part], archives: dict[int, Archive], settings: Settings,

@@ -664,3 +664,33 @@ def test_a_full_disk_whose_file_cannot_even_be_closed_fails_the_archive_alone(tm
                                                                      "page.txt"]
     [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
     assert error["source"].endswith("crawl.warc") and "No space left" in error["reason"]
+
+
+def test_an_archive_that_cannot_be_read_fails_alone(tmp_path, monkeypatch):
+    """An archive gone since it was listed (here a broken link), or whose reading fails midway,
+    stopped the whole run with a traceback once the command read archives itself: it fails alone,
+    whole (no output, so that a rerun tries it again), and the other inputs are cleaned."""
+    from boilerclf import batch
+    from boilerclf.sources import Record, find_sources
+
+    shutil.copy(NEWS[0], tmp_path / "page.html.gz")
+    (tmp_path / "gone.warc.gz").symlink_to(tmp_path / "nowhere.warc.gz")
+    result = invoke("clean", tmp_path / "gone.warc.gz", tmp_path / "page.html.gz", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["boilerclf-errors.jsonl", "boilerclf-run.json",
+                                                                     "page.txt"]
+    [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
+    assert error["source"].endswith("gone.warc.gz") and "No such file" in error["reason"]
+
+    page = gzip.decompress(NEWS[0].read_bytes())
+
+    def records(source):  # a read error after two batches are out (a network file system gone away)
+        for i in range(2 * batch.CHUNK + 3):
+            yield Record(key=f"r{i}", position=i + 1, url=f"https://example.org/{i}", html=page)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(batch, "records", records)
+    (tmp_path / "a.jsonl").write_text("")
+    [result] = batch.run(find_sources([tmp_path / "a.jsonl"]), batch.Settings(outdir=tmp_path / "out2"))
+    assert result.pages == 0 and [f["reason"] for f in result.failures] == ["OSError: [Errno 5] Input/output error"]
+    assert list((tmp_path / "out2").iterdir()) == []
