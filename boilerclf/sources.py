@@ -95,7 +95,7 @@ def _holds_no_pages(path: Path, looked_at: int = 10) -> bool:
         with _open(path) as stream:
             lines = itertools.islice((line for line in stream if line.strip()), looked_at)
             items = [json.loads(line) for line in lines]
-    except (OSError, EOFError, zlib.error, ValueError):
+    except (OSError, EOFError, zlib.error, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return False
     return bool(items) and not any(isinstance(item, dict) and "html" in item for item in items)
 
@@ -268,7 +268,7 @@ def jsonl_records(path: Path) -> Iterator[Record]:
                     continue
                 try:
                     item = json.loads(line)
-                except ValueError as e:
+                except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's stack
                     yield Record(key=f"line {n}", error=f"line {n} is not JSON ({e})")
                     continue
                 if not isinstance(item, dict) or not isinstance(item.get("html"), str):

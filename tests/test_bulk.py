@@ -694,3 +694,15 @@ def test_an_archive_that_cannot_be_read_fails_alone(tmp_path, monkeypatch):
     [result] = batch.run(find_sources([tmp_path / "a.jsonl"]), batch.Settings(outdir=tmp_path / "out2"))
     assert result.pages == 0 and [f["reason"] for f in result.failures] == ["OSError: [Errno 5] Input/output error"]
     assert list((tmp_path / "out2").iterdir()) == []
+
+
+def test_a_jsonl_line_nested_too_deep_fails_alone(tmp_path):
+    """json.loads raises RecursionError, not ValueError, on a line nested thousands deep: among the
+    first lines it stopped the run while inputs were found, later it failed the whole archive."""
+    good = json.dumps({"url": "https://a.example/", "html": "<p>A page of text.</p>"}) + "\n"
+    (tmp_path / "dump.jsonl").write_text(good + "[" * 100_000 + "]" * 100_000 + "\n" + good)
+    result = invoke("clean", tmp_path / "dump.jsonl", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1
+    assert [r["position"] for r in jsonl(tmp_path / "out" / "dump.jsonl")] == [1, 3]
+    [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
+    assert error["record"] == "line 2" and "not JSON" in error["reason"]
