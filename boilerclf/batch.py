@@ -309,13 +309,13 @@ def label_records(batch: Sequence[Record], archive: int, source: str, settings: 
     return part
 
 
-def record_batches(source: Source, result: Result) -> Iterator[list[Record]]:
+def record_batches(source: Source, result: Result, max_bytes: int = 0) -> Iterator[list[Record]]:
     """An archive's HTML records, in batches of at most `CHUNK` records and about `BATCH_BYTES`
     (a task each, so that one archive keeps every worker busy); records that are skipped or
     cannot be read go into `result` as they are met."""
     batch: list[Record] = []
     size = 0
-    for record in records(source):
+    for record in records(source, max_bytes):
         if record.skipped:
             result.skipped += 1
         elif record.error or record.html is None:
@@ -403,7 +403,7 @@ def tasks(sources: Sequence[Source], settings: Settings, size: int,
             continue
         key = next(keys)
         archive = archives[key] = Archive(source, Result(os.path.abspath(source.path)))
-        batches = record_batches(source, archive.result)
+        batches = record_batches(source, archive.result, settings.max_bytes)
         # an archive that cannot be read still sends one (empty) task, which brings its failure back
         batch: Optional[list[Record]] = _next_batch(batches, archive) or []
         while batch is not None:

@@ -281,8 +281,9 @@ def jsonl_records(path: Path) -> Iterator[Record]:
             yield Record(key=f"line {n + 1}", error=f"archive unreadable after line {n}: {e}")
 
 
-def warc_records(path: Path) -> Iterator[Record]:
-    """HTML response records of a WARC or WARC.gz archive; other records are counted as skipped."""
+def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
+    """HTML response records of a WARC or WARC.gz archive; other records are counted as skipped.
+    A payload over `max_bytes` (0: no limit) is an error record, never held whole in memory."""
     with open(path, "rb") as stream:
         n = 0
         try:
@@ -294,7 +295,10 @@ def warc_records(path: Path) -> Iterator[Record]:
                     yield Record(key=key, error=f"record {n} is a response without the WARC-Target-URI it must have")
                     continue
                 try:
-                    html = _html_payload(record, content_type) if record.rec_type == "response" else None
+                    html = _html_payload(record, content_type, max_bytes) if record.rec_type == "response" else None
+                except TooLarge as e:
+                    yield Record(key=key, position=n, url=url, error=str(e))
+                    continue
                 except Exception as e:  # a truncated payload
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
                     continue
@@ -330,7 +334,7 @@ def _warc_iterator(stream):
 _HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html|head|body)[\s>/]", re.I)
 
 
-def _html_payload(record, content_type: str) -> Optional[bytes]:
+def _html_payload(record, content_type: str, max_bytes: int = 0) -> Optional[bytes]:
     """A response's payload if it is HTML, else None. Without an HTTP Content-Type (crawls hold
     such HTML pages), the crawler's WARC-Identified-Payload-Type says, else the payload's start
     (`<!doctype html`, `<html`, `<head` or `<body`, after whitespace or a BOM)."""
@@ -339,7 +343,7 @@ def _html_payload(record, content_type: str) -> Optional[bytes]:
     head = b"" if declared else _head(stream)
     if "html" not in declared.lower() and not _HTML_START.match(head):
         return None
-    return _payload(record, stream, head)
+    return _payload(record, stream, head, max_bytes)
 
 
 def _head(stream, size: int = 1024) -> bytes:
@@ -350,16 +354,28 @@ def _head(stream, size: int = 1024) -> bytes:
     return head
 
 
-def _payload(record, stream, head: bytes = b"") -> bytes:
+class TooLarge(InputError):
+    """A record whose page is over the size limit."""
+
+
+def _payload(record, stream, head: bytes = b"", max_bytes: int = 0) -> bytes:
     """The record's decoded payload (`stream`, of which `head` was read); an error if the archive
     ends inside it (warcio returns the bytes it got, so a cut download's last page would be
-    cleaned as if whole)."""
-    data = head + stream.read()
+    cleaned as if whole), or if it is over `max_bytes` (0: no limit): the rest is then read
+    a piece at a time and dropped, as a crawl's odd gigabyte response must not fill the memory."""
+    data = head + stream.read(max_bytes + 1 - len(head) if max_bytes else -1)
+    size = len(data)
+    if max_bytes and size > max_bytes:
+        data = b""
+        while part := stream.read(1 << 20):
+            size += len(part)
     record.raw_stream.read()  # what decoding left (a chunked body's trailer)
     if getattr(record.raw_stream, "limit", 0) > 0:
         raise EOFError(f"the archive ends {record.raw_stream.limit:,} bytes before the record does")
+    if max_bytes and size > max_bytes:
+        raise TooLarge(f"{size:,} bytes is over the {max_bytes:,}-byte page limit")
     return data
 
 
-def records(source: Source) -> Iterator[Record]:
-    return warc_records(source.path) if source.kind == "warc" else jsonl_records(source.path)
+def records(source: Source, max_bytes: int = 0) -> Iterator[Record]:
+    return warc_records(source.path, max_bytes) if source.kind == "warc" else jsonl_records(source.path)

@@ -416,7 +416,7 @@ def test_an_archive_output_is_written_as_it_goes(tmp_path, monkeypatch):
     page = gzip.decompress(NEWS[0].read_bytes())
     written = []
 
-    def records(source):
+    def records(source, max_bytes=0):
         for i in range(4 * batch.CHUNK):
             if i == 3 * batch.CHUNK:  # the first batch is in the temporary file by now (reading runs a batch ahead)
                 written.extend(line for part in tmp_path.glob("out/.*.part") for line in part.read_text().splitlines())
@@ -684,7 +684,7 @@ def test_an_archive_that_cannot_be_read_fails_alone(tmp_path, monkeypatch):
 
     page = gzip.decompress(NEWS[0].read_bytes())
 
-    def records(source):  # a read error after two batches are out (a network file system gone away)
+    def records(source, max_bytes=0):  # a read error after two batches are out (a network file system gone away)
         for i in range(2 * batch.CHUNK + 3):
             yield Record(key=f"r{i}", position=i + 1, url=f"https://example.org/{i}", html=page)
         raise OSError(5, "Input/output error")
@@ -706,3 +706,26 @@ def test_a_jsonl_line_nested_too_deep_fails_alone(tmp_path):
     assert [r["position"] for r in jsonl(tmp_path / "out" / "dump.jsonl")] == [1, 3]
     [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
     assert error["record"] == "line 2" and "not JSON" in error["reason"]
+
+
+def test_a_warc_record_over_the_size_limit_is_never_held_whole(tmp_path):
+    """A crawl's odd huge response (a 30 MB dump served as text/html) was read into memory whole
+    before the page limit refused it; it is now read a piece at a time and dropped, and the
+    records after it are read as usual."""
+    import tracemalloc
+
+    from boilerclf.sources import warc_records
+
+    small = b"<html><body><p>A page of text.</p></body></html>"
+    write_warc(tmp_path / "crawl.warc", [small, b"<html><body><p>" + b"x" * 30_000_000 + b"</p>", small], extra=False)
+    tracemalloc.start()
+    found = list(warc_records(tmp_path / "crawl.warc", max_bytes=1_000_000))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [r.html for r in found] == [small, None, small]
+    assert found[1].error == "30,000,019 bytes is over the 1,000,000-byte page limit" and found[1].position == 2
+    assert peak < 10_000_000
+    result = invoke("clean", tmp_path / "crawl.warc", "-o", tmp_path / "out", "-j", "1", "--max-bytes", "1000000")
+    assert result.exit_code == 1 and [r["position"] for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [1, 3]
+    [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
+    assert "over the 1,000,000-byte page limit" in error["reason"] and error["record"].startswith("<urn:uuid:")
