@@ -363,7 +363,7 @@ def _payload(record, stream, head: bytes = b"", max_bytes: int = 0) -> bytes:
     ends inside it (warcio returns the bytes it got, so a cut download's last page would be
     cleaned as if whole), or if it is over `max_bytes` (0: no limit): the rest is then read
     a piece at a time and dropped, as a crawl's odd gigabyte response must not fill the memory."""
-    data = head + stream.read(max_bytes + 1 - len(head) if max_bytes else -1)
+    data = head + stream.read(max_bytes + 1 - len(head) if max_bytes else None)  # None: all (warcio reads -1 as none)
     size = len(data)
     if max_bytes and size > max_bytes:
         data = b""

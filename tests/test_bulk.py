@@ -729,3 +729,16 @@ def test_a_warc_record_over_the_size_limit_is_never_held_whole(tmp_path):
     assert result.exit_code == 1 and [r["position"] for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [1, 3]
     [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
     assert "over the 1,000,000-byte page limit" in error["reason"] and error["record"].startswith("<urn:uuid:")
+
+
+def test_a_warc_without_a_size_limit_is_read_whole(tmp_path):
+    """--max-bytes 0 (no limit) made every WARC page an "empty page": the payload was read with
+    `read(-1)`, which warcio's readers take for no bytes at all (they read everything on None)."""
+    from boilerclf.sources import warc_records
+
+    pages = [gzip.decompress(NEWS[i].read_bytes()) for i in range(2)]
+    write_warc(tmp_path / "crawl.warc.gz", pages)
+    assert [r.html for r in warc_records(tmp_path / "crawl.warc.gz") if not r.skipped] == pages
+    result = invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / "out", "-j", "1", "--max-bytes", "0")
+    assert result.exit_code == 0, result.output
+    assert [r["position"] for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [1, 2]
