@@ -309,7 +309,7 @@ def label_records(batch: Sequence[Record], archive: int, source: str, settings: 
     return part
 
 
-def record_batches(source: Source, result: Result, max_bytes: int = 0) -> Iterator[list[Record]]:
+def record_batches(source: Source, result: Result, max_bytes: int) -> Iterator[list[Record]]:
     """An archive's HTML records, in batches of at most `CHUNK` records and about `BATCH_BYTES`
     (a task each, so that one archive keeps every worker busy); records that are skipped or
     cannot be read go into `result` as they are met."""

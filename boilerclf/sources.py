@@ -334,7 +334,7 @@ def _warc_iterator(stream):
 _HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html|head|body)[\s>/]", re.I)
 
 
-def _html_payload(record, content_type: str, max_bytes: int = 0) -> Optional[bytes]:
+def _html_payload(record, content_type: str, max_bytes: int) -> Optional[bytes]:
     """A response's payload if it is HTML, else None. Without an HTTP Content-Type (crawls hold
     such HTML pages), the crawler's WARC-Identified-Payload-Type says, else the payload's start
     (`<!doctype html`, `<html`, `<head` or `<body`, after whitespace or a BOM)."""
@@ -358,7 +358,7 @@ class TooLarge(InputError):
     """A record whose page is over the size limit."""
 
 
-def _payload(record, stream, head: bytes = b"", max_bytes: int = 0) -> bytes:
+def _payload(record, stream, head: bytes, max_bytes: int) -> bytes:
     """The record's decoded payload (`stream`, of which `head` was read); an error if the archive
     ends inside it (warcio returns the bytes it got, so a cut download's last page would be
     cleaned as if whole), or if it is over `max_bytes` (0: no limit): the rest is then read
