@@ -237,7 +237,7 @@ def atomic_file(path: Path, *, through_links: bool = False) -> Iterator[BinaryIO
 
 def remove_temporary(outputs: Iterable[Path]) -> None:
     """Delete the temporary files of `outputs` that a stopped worker left (a worker stopped
-    mid-archive, or a run killed outright, cannot clean up after itself): run at the start and
+    mid-page, or a run killed outright, cannot clean up after itself): run at the start and
     end of a run that holds the output folder, so no one else is writing them."""
     names: dict[Path, set[str]] = {}
     for out in outputs:

@@ -530,7 +530,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                                        failure["reason"])
                     progress.advance(task)
         finally:  # an interrupted run still lists what failed in the archives it finished
-            batch.remove_temporary(map(output_of, todo))  # those of the archives its stopped workers were writing
+            batch.remove_temporary(map(output_of, todo))  # those of the pages its stopped workers were writing
             listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in pending])
     elapsed = time.monotonic() - start
     earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""
