@@ -10,8 +10,8 @@ handles any language and the model stays small. Groups of columns:
 * shallow statistics as in boilerpipe (Kohlschütter et al., 2010) for the block and its
   two neighbours: word count, link density, text density, word length, shares of
   capitals, digits, currency symbols and punctuation, position in the page;
-* DOM: the owner's tag, the words of its and its ancestors' class/id/role, and the
-  neighbours' tags and own cues. Plain-text blocks have none of these and get a
+* DOM: the owner's tag, the words of its and its ancestors' class/id/role, where its
+  links lead (`segment.link_tokens`), and the neighbours' tags and own cues. Plain-text blocks have none of these and get a
   `#text` marker instead, so one model serves both kinds of page.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .hashing import ALPHA, CURRENCY, DIGIT, SPACE, UPPER, WORD, Texts
 from .page import Block
 
 #: bump when the features change: models record it and refuse a mismatch on load.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 _SENTENCE_END = frozenset(".!?。！？…:\"»”)")
 STAT_CHARS = 2000  # words and shares are measured on a block's first characters: enough, and bounded cost
 TEXT_CHARS = 300  # char n-grams look at the start of a block: cues live there, and it bounds cost

@@ -179,7 +179,7 @@ class Model:
 
         Each `Block` has `text`, `label` and `proba` (label → probability); `element` is its lxml
         element and `page` its `Page`. `url`, the page's address, is kept as `page.url` (else the
-        page's canonical link) for your records: it does not change the labels. Raises
+        page's canonical link): its site tells the links that leave the site from the others. Raises
         `InputError` for a page that cannot be read (empty, binary, undecodable) and `TypeError`
         for anything but bytes or str (a `Path`: read it first, or use `boilerclf.read_page`).
         A page with no visible text gives `[]`.

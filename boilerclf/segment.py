@@ -6,8 +6,9 @@ thousands of levels deep cannot exhaust Python's stack.
 """
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Optional
 from urllib.parse import urljoin, urlsplit
 
@@ -83,16 +84,45 @@ def hidden_elements(tree) -> set:
     return {el for el in owners if is_hidden(el)}
 
 
+_HREF = re.compile(r"(?:([a-zA-Z][\w+.-]*):)?(?://([^/?#]*))?([^?#]*)(\?[^#]*)?")
+_PATH_WORD = re.compile(r"[a-z]{3,}")
+_SLUG = re.compile(r"[^/]*-[^/]*-[^/]*-")
+_NUMBER = re.compile(r"\d{4,}")
+
+
+@functools.lru_cache(maxsize=50_000)  # bounded; a site's menus repeat on each of its pages
+def link_tokens(href: str, site: Optional[str]) -> tuple[str, ...]:
+    """What a link's target says of the block: menus link to sections (`/politik/`), teasers to
+    articles (long slugs, ids), pitches to `/abo` or `/newsletter`, ads and social links off the
+    site (`site`: the page's registrable domain, None when unknown)."""
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return ("link:anchor",)
+    scheme, host, path, query = _HREF.match(href).groups()  # type: ignore[union-attr]
+    scheme = (scheme or "").lower()
+    if scheme and scheme not in ("http", "https"):
+        return (f"link:{scheme}",)  # javascript:, mailto:, tel:, whatsapp:…
+    host = (host or "").lower().rsplit("@", 1)[-1].split(":", 1)[0]
+    where = "rel" if not host else "abs" if not site else "int" if host == site or host.endswith("." + site) else "ext"
+    segments = [part for part in path.split("/") if part]
+    tokens = [f"link:{where}", f"link:depth{min(len(segments), 5)}"]
+    tokens += ["link:slug"] * bool(_SLUG.search(path)) + ["link:number"] * bool(_NUMBER.search(path))
+    tokens += ["link:query"] * bool(query)
+    return (*tokens, *(f"linkw:{word}" for word in _PATH_WORD.findall(path.lower())[:4]))
+
+
 @dataclass(slots=True)
 class _State:
     link_chars: int = 0  # linked characters in the open block
-    in_link: int = 0  # depth of open <a> elements
+    links: list = field(default_factory=list)  # the open <a> elements, innermost last
+    href: Optional[str] = None  # where the first link in the open block leads
     readable: bool = False  # the open block has more than whitespace
     heading: str = ""  # the last heading's text
 
 
-def html_blocks(tree, sources: bool = False) -> list[Block]:
-    """Segment an lxml document into blocks, in document order.
+def html_blocks(tree, sources: bool = False, site: Optional[str] = None) -> list[Block]:
+    """Segment an lxml document into blocks, in document order (`site`: the page's registrable
+    domain, which tells the links that leave the site).
 
     One function with local state, because it runs once per element of every page: each
     open element is (element, tag, own cue words, is block-level, [chars, link chars,
@@ -110,6 +140,7 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
         link_chars = state.link_chars
         text = " ".join(_visible("".join(parts)).split()) if readable else ""
         found = tuple(nodes)
+        href, state.href = state.href, None
         parts.clear()
         nodes.clear()
         state.link_chars, state.readable = 0, False
@@ -122,6 +153,8 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
         tokens = [f"tag:{tag}", *(f"self:{t}" for t in owner[2])]
         for entry in stack[-MAX_ANCESTORS - 1:-1]:
             tokens += entry[5]
+        if href is not None:
+            tokens += link_tokens(href, site)
         link_chars = min(link_chars, len(text))
         containers = [entry[4] for entry in stack[-CONTAINER_LEVELS - 1:-1]]
         for totals in containers:
@@ -143,8 +176,10 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
                 nodes.append((el, tail))
             if not state.readable and not text.isspace():
                 state.readable = True
-            if state.in_link:
+            if state.links:
                 state.link_chars += len(text.strip())
+                if state.href is None:
+                    state.href = state.links[-1].get("href")
 
     events = etree.iterwalk(tree, events=("start", "end"))
     for event, el in events:
@@ -168,7 +203,7 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
             cues, tokens = _cues((tag, *map(el.get, CUE_ATTRIBUTES)))
             stack.append((el, tag, cues, block, [0, 0, 0], tokens))
             if tag == "a":
-                state.in_link += 1
+                state.links.append(el)
             if tag == "input":
                 add(_form_text(el), None, False)  # an attribute's text: no text node to remove
             else:
@@ -178,8 +213,8 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
                 if stack[-1][3] and parts:
                     flush()
                 stack.pop()
-                if tag == "a":
-                    state.in_link -= 1
+                if state.links and state.links[-1] is el:  # not a hidden one: its subtree was skipped
+                    state.links.pop()
             add(el.tail, el, True)
     if parts:
         flush()
@@ -236,7 +271,7 @@ def site_of(url: Optional[str]) -> Optional[str]:
 
 def html_page(tree, source: str = "", url: Optional[str] = None, sources: bool = False) -> Page:
     url = url or page_url(tree)
-    return Page(blocks=html_blocks(tree, sources), source=source, url=url, tree=tree)
+    return Page(blocks=html_blocks(tree, sources, site_of(url)), source=source, url=url, tree=tree)
 
 
 def text_page(text: str, source: str = "", url: Optional[str] = None) -> Page:

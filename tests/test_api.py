@@ -225,7 +225,9 @@ def test_clean_checks_keep_and_takes_a_url():
     model = boilerclf.load_model()
     page = PAGES[0]
     content = model.clean(page)
-    assert content and model.clean(page, "content") == content == model.clean(page, url="https://example.com/a")
+    address = model.classify(page)[0].page.url  # its canonical link: the same site, the same labels
+    assert content and model.clean(page, "content") == content == model.clean(page, url=address + "?utm=x")
+    assert model.classify(page, url="https://example.com/a")[0].page.url == "https://example.com/a"
     both = model.clean(page, keep=["content", "promo"])
     for wrong in (["Content"], "contentpromo", ["content", "ads"]):
         with pytest.raises(ValueError, match="this model's labels are content, "):
