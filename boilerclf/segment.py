@@ -90,7 +90,7 @@ _SLUG = re.compile(r"[^/]*-[^/]*-[^/]*-")
 _NUMBER = re.compile(r"\d{4,}")
 
 
-@functools.lru_cache(maxsize=50_000)  # bounded; a site's menus repeat on each of its pages
+@functools.lru_cache(maxsize=1024)  # a page's menus repeat on the next page of the site
 def link_tokens(href: str, site: Optional[str]) -> tuple[str, ...]:
     """What a link's target says of the block: menus link to sections (`/politik/`), teasers to
     articles (long slugs, ids), pitches to `/abo` or `/newsletter`, ads and social links off the
