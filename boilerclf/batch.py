@@ -23,7 +23,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
-from .load import is_text_path, read_bytes
+from .load import TooLarge, is_text_path, read_bytes
 from .page import BoilerclfError, InputError, Page
 from .render import SUFFIX, page_record, render, to_json
 from .segment import segment
@@ -131,7 +131,7 @@ def read(data: bytes | str, settings: Settings, *, text: bool = False, source: s
          url: Optional[str] = None, sources: bool = False, charset: Optional[str] = None) -> Page:
     """Decode and segment one page, within the size and time limits (`sources`: for html output)."""
     if settings.max_bytes and len(data) > settings.max_bytes:
-        raise InputError(f"{len(data):,} bytes is over the {settings.max_bytes:,}-byte page limit")
+        raise TooLarge(f"{len(data):,} bytes", settings.max_bytes)
     with time_limit(settings.timeout):
         return segment(data, text=text, source=source, url=url, sources=sources, charset=charset)
 

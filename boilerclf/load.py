@@ -33,6 +33,13 @@ def is_text_path(path: Path | str) -> bool:
     return str(path).lower().endswith(TEXT_SUFFIXES)
 
 
+class TooLarge(InputError):
+    """A page over the size limit (`--max-bytes`)."""
+
+    def __init__(self, what: str, limit: int):
+        super().__init__(f"{what} is over the {limit:,}-byte page limit")
+
+
 def read_bytes(path: Path | str, max_bytes: int = 0) -> bytes:
     """Read a page file, un-gzipping `.gz` files; over `max_bytes` (0: no limit) is an InputError."""
     path = Path(path)
@@ -45,7 +52,7 @@ def read_bytes(path: Path | str, max_bytes: int = 0) -> bytes:
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from None
     if max_bytes and len(data) > max_bytes:
-        raise InputError(f"{path} is over the {max_bytes:,}-byte page limit")
+        raise TooLarge(str(path), max_bytes)
     return data
 
 

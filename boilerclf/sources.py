@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from .load import PAGE_SUFFIXES
+from .load import PAGE_SUFFIXES, TooLarge
 from .page import InputError, InputWarning
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
@@ -354,10 +354,6 @@ def _head(stream, size: int = 1024) -> bytes:
     return head
 
 
-class TooLarge(InputError):
-    """A record whose page is over the size limit."""
-
-
 def _payload(record, stream, head: bytes, max_bytes: int) -> bytes:
     """The record's decoded payload (`stream`, of which `head` was read); an error if the archive
     ends inside it (warcio returns the bytes it got, so a cut download's last page would be
@@ -373,7 +369,7 @@ def _payload(record, stream, head: bytes, max_bytes: int) -> bytes:
     if getattr(record.raw_stream, "limit", 0) > 0:
         raise EOFError(f"the archive ends {record.raw_stream.limit:,} bytes before the record does")
     if max_bytes and size > max_bytes:
-        raise TooLarge(f"{size:,} bytes is over the {max_bytes:,}-byte page limit")
+        raise TooLarge(f"{size:,} bytes", max_bytes)
     return data
 
 

@@ -34,6 +34,17 @@ def clean_failing_archive(archive, out):
         jsonl(out / "boilerclf-errors.jsonl")
 
 
+def archive_fails_alone(tmp_path, archive):
+    """Clean the archive and page.html.gz in tmp_path: the archive fails whole, leaving no output,
+    and the page is cleaned; the archive's one error."""
+    result = invoke("clean", tmp_path / archive, tmp_path / "page.html.gz", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["boilerclf-errors.jsonl", "boilerclf-run.json",
+                                                                     "page.txt"]
+    [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
+    return error
+
+
 def write_warc(path, pages, extra=True):
     with open(path, "wb") as stream:
         writer = WARCWriter(stream, gzip=str(path).endswith(".gz"))
@@ -587,45 +598,13 @@ def test_one_archive_is_spread_over_the_workers(tmp_path, monkeypatch):
     assert outputs["1"] == outputs["2"]
 
 
-def test_a_write_that_fails_mid_archive_fails_it_whole(tmp_path, monkeypatch):
+@pytest.mark.parametrize("closing_fails", [False, True])
+def test_a_write_that_fails_mid_archive_fails_it_whole(tmp_path, monkeypatch, closing_fails):
     """A full disk while an archive's output is written: no half output under the final name, no
-    temporary file left, the failure reported, and the page files of the run still cleaned."""
-    import errno
-
-    from boilerclf import batch
-
-    write_warc(tmp_path / "crawl.warc", [gzip.decompress(NEWS[i].read_bytes()) for i in range(batch.CHUNK + 2)])
-    shutil.copy(NEWS[0], tmp_path / "page.html.gz")
-    opened = batch.atomic_file
-
-    class Full:
-        def __init__(self, f):
-            self.f, self.writes = f, 0
-
-        def write(self, data):
-            self.writes += 1
-            if self.writes > 1:
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return self.f.write(data)
-
-    @contextlib.contextmanager
-    def atomic_file(path, **kwargs):
-        with opened(path, **kwargs) as f:
-            yield Full(f) if path.suffix == ".jsonl" else f
-
-    monkeypatch.setattr(batch, "atomic_file", atomic_file)
-    result = invoke("clean", tmp_path / "crawl.warc", tmp_path / "page.html.gz", "-o", tmp_path / "out", "-j", "1")
-    assert result.exit_code == 1
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["boilerclf-errors.jsonl", "boilerclf-run.json",
-                                                                     "page.txt"]
-    [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
-    assert error["source"].endswith("crawl.warc") and "No space left" in error["reason"]
-
-
-def test_a_full_disk_whose_file_cannot_even_be_closed_fails_the_archive_alone(tmp_path, monkeypatch):
-    """On a full disk, a write leaves bytes in the file's buffer, so closing the temporary output
-    fails too (ENOSPC again): that second error stopped the whole run with a traceback, no errors
-    file and the inputs after the archive not cleaned, where it must fail the archive alone."""
+    temporary file left, the failure reported, and the page files of the run still cleaned. A write
+    leaves bytes in the file's buffer, so closing the temporary output fails too (ENOSPC again):
+    that second error stopped the whole run with a traceback, no errors file and the inputs after
+    the archive not cleaned."""
     import errno
 
     from boilerclf import batch
@@ -654,15 +633,11 @@ def test_a_full_disk_whose_file_cannot_even_be_closed_fails_the_archive_alone(tm
             try:
                 yield full
             finally:
-                if full.writes > 1:  # what closing a file with unflushed bytes raises on a full disk
+                if closing_fails and full.writes > 1:  # what closing a file with unflushed bytes raises
                     raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(batch, "atomic_file", atomic_file)
-    result = invoke("clean", tmp_path / "crawl.warc", tmp_path / "page.html.gz", "-o", tmp_path / "out", "-j", "1")
-    assert result.exit_code == 1, result.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["boilerclf-errors.jsonl", "boilerclf-run.json",
-                                                                     "page.txt"]
-    [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
+    error = archive_fails_alone(tmp_path, "crawl.warc")
     assert error["source"].endswith("crawl.warc") and "No space left" in error["reason"]
 
 
@@ -675,11 +650,7 @@ def test_an_archive_that_cannot_be_read_fails_alone(tmp_path, monkeypatch):
 
     shutil.copy(NEWS[0], tmp_path / "page.html.gz")
     (tmp_path / "gone.warc.gz").symlink_to(tmp_path / "nowhere.warc.gz")
-    result = invoke("clean", tmp_path / "gone.warc.gz", tmp_path / "page.html.gz", "-o", tmp_path / "out", "-j", "1")
-    assert result.exit_code == 1, result.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["boilerclf-errors.jsonl", "boilerclf-run.json",
-                                                                     "page.txt"]
-    [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
+    error = archive_fails_alone(tmp_path, "gone.warc.gz")
     assert error["source"].endswith("gone.warc.gz") and "No such file" in error["reason"]
 
     page = gzip.decompress(NEWS[0].read_bytes())
