@@ -440,7 +440,10 @@ def collect(outputs: Iterable[list[Result] | Part], archives: dict[int, Archive]
             on_pages(output.pages)
             if archive.finished:
                 del archives[output.archive]
-                yield archive.finish()
+                result = archive.finish()
+                if archive.error is not None:  # failed whole: its pages were counted as they came
+                    on_pages(-archive.pages)
+                yield result
     except BaseException as e:
         for archive in list(archives.values()):  # a copy: in a parallel run, another thread adds to it
             archive.abort(e)
@@ -543,7 +546,8 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
         scheduler: Optional[str] = None, model: Optional[Model] = None,
         on_pages: Callable[[int], None] = lambda n: None) -> Iterator[Result]:
     """Process sources in parallel and yield each result as soon as it is ready; `on_pages(n)`
-    hears of every `n` pages labelled (an archive's too, long before its result).
+    hears of every `n` pages labelled (an archive's too, long before its result; `n` < 0 takes
+    back those of an archive that then fails whole).
 
     `model`, when given, is `settings.model_path` already loaded: this process reuses it and
     local workers get a copy of it (see `Settings.model_copy`) rather than loading it again.

@@ -662,8 +662,11 @@ def test_an_archive_that_cannot_be_read_fails_alone(tmp_path, monkeypatch):
 
     monkeypatch.setattr(batch, "records", records)
     (tmp_path / "a.jsonl").write_text("")
-    [result] = batch.run(find_sources([tmp_path / "a.jsonl"]), batch.Settings(outdir=tmp_path / "out2"))
+    counted = []  # what the progress bar hears: the pages of the archive's parts, then taken back
+    [result] = batch.run(find_sources([tmp_path / "a.jsonl"]), batch.Settings(outdir=tmp_path / "out2"),
+                         on_pages=counted.append)
     assert result.pages == 0 and [f["reason"] for f in result.failures] == ["OSError: [Errno 5] Input/output error"]
+    assert counted[0] > 0 and sum(counted) == 0
     assert list((tmp_path / "out2").iterdir()) == []
 
 
