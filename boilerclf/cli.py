@@ -436,7 +436,8 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                                              "inputs from stdin.", metavar="INPUT..."),
           outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the outputs; input names and subfolders "
                                       "are mirrored, with the format's suffix. WARC and JSONL inputs give one .jsonl "
-                                      "per archive, a line per record keyed by record id or url."),
+                                      "per archive, a line per record keyed by record id or url, with its position "
+                                      "in the archive (lines may come out of order with several jobs)."),
           keep: List[str] = typer.Option(["content"], help="Labels whose blocks survive (content, promo, subscription, navigation); "
                                  "repeat for several."),
           fmt: str = typer.Option("text", "--format", "-f", help="text: kept blocks, one per line. html: the page "
@@ -445,7 +446,8 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                                   "probabilities."),
           model: Optional[Path] = MODEL_OPTION,
           jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (0: all cores). Each gets the model "
-                                   "once; results stream back, so memory stays flat."),
+                                   "once; results stream back, so memory stays flat. An archive's records are "
+                                   "spread over all of them."),
           backend: Optional[str] = typer.Option(None, help="`dask` to run on a Dask cluster through joblib's Dask "
                                                 "backend (needs `pip install boilerclf[dask]`)."),
           scheduler: Optional[str] = typer.Option(None, help="With --backend dask: the scheduler address, e.g. "
