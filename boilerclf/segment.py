@@ -177,9 +177,11 @@ def html_blocks(tree, sources: bool = False, site: Optional[str] = None) -> list
             if not state.readable and not text.isspace():
                 state.readable = True
             if state.links:
-                state.link_chars += len(text.strip())
-                if state.href is None:
-                    state.href = state.links[-1].get("href")
+                linked = len(text.strip())
+                if linked:  # not the whitespace of an icon's link: no link in the block's text
+                    state.link_chars += linked
+                    if state.href is None:
+                        state.href = state.links[-1].get("href")
 
     events = etree.iterwalk(tree, events=("start", "end"))
     for event, el in events:

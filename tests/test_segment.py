@@ -497,3 +497,15 @@ def test_blocks_say_where_their_links_lead():
     body = next(b for b in page.blocks if b.text.startswith("Thousands of academic staff"))
     assert not any(t.startswith("link") for t in body.dom_tokens)  # no link in its text
     assert not any(t.startswith("link") for b in segment(AL_MONITOR.read_text(), text=True).blocks for t in b.dom_tokens)
+
+
+def test_a_link_with_only_whitespace_in_the_block_says_nothing_of_where_its_text_leads():
+    """An icon's link (`<a href><svg/></a>`, `<a href> <img> </a>`) adds only whitespace to a block: its
+    target was taken as the block's first link, so a teaser's title got the icon's tokens, and text with
+    no link at all (link_chars 0) got a share button's."""
+    page = segment(b"""<html><body><p><a href="https://www.facebook.com/sharer"> <svg></svg> </a>The council met
+        on Tuesday.</p><p><a href="/img/"> <img src="x.jpg"> </a><a href="/news/2024/05/flood-defences-get-new-funding">
+        Flood defences get new funding</a></p></body></html>""", url="https://www.example.com/news/")
+    links = [(b.link_chars, [t for t in b.dom_tokens if t.startswith("link")]) for b in page.blocks]
+    assert links == [(0, []), (30, ["link:rel", "link:depth4", "link:slug", "link:number", "linkw:news",
+                                    "linkw:flood", "linkw:defences", "linkw:get"])]
