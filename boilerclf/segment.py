@@ -86,15 +86,20 @@ def hidden_elements(tree) -> set:
 
 _HREF = re.compile(r"(?:([a-zA-Z][\w+.-]*):)?(?://([^/?#]*))?([^?#]*)(\?[^#]*)?")
 _PATH_WORD = re.compile(r"[a-z]{3,}")
-_SLUG = re.compile(r"[^/]*-[^/]*-[^/]*-")
+_SLUG = re.compile(r"-[^/-]*-[^/-]*-")  # 3 hyphens in a path segment; linear (`[^/]*-` thrice was quadratic)
 _NUMBER = re.compile(r"\d{4,}")
+CACHED_HREF_CHARS = 1000  # longer targets (data: URIs, junk) are not cached: the cache holds 1,024 short keys
 
 
-@functools.lru_cache(maxsize=1024)  # a page's menus repeat on the next page of the site
 def link_tokens(href: str, site: Optional[str]) -> tuple[str, ...]:
     """What a link's target says of the block: menus link to sections (`/politik/`), teasers to
     articles (long slugs, ids), pitches to `/abo` or `/newsletter`, ads and social links off the
     site (`site`: the page's registrable domain, None when unknown)."""
+    return (_link_tokens if len(href) <= CACHED_HREF_CHARS else _link_tokens.__wrapped__)(href, site)
+
+
+@functools.lru_cache(maxsize=1024)  # a page's menus repeat on the next page of the site
+def _link_tokens(href: str, site: Optional[str]) -> tuple[str, ...]:
     href = href.strip()
     if not href or href.startswith("#"):
         return ("link:anchor",)

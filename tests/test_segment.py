@@ -509,3 +509,24 @@ def test_a_link_with_only_whitespace_in_the_block_says_nothing_of_where_its_text
     links = [(b.link_chars, [t for t in b.dom_tokens if t.startswith("link")]) for b in page.blocks]
     assert links == [(0, []), (30, ["link:rel", "link:depth4", "link:slug", "link:number", "linkw:news",
                                     "linkw:flood", "linkw:defences", "linkw:get"])]
+
+
+def test_a_long_link_target_costs_linear_time_and_is_not_kept():
+    """A page may hold a link whose target is a long run without a slash (a data: URI is returned
+    early, a junk or generated path is not): the slug pattern, `[^/]*-` thrice, backtracked in
+    quadratic time (0.7 s at 50,000 characters, minutes at a million, within the 20 MB page limit).
+    And the cache, bounded by count, kept every such target: 1,024 of them could hold gigabytes."""
+    import sys
+    import time
+
+    from boilerclf.segment import link_tokens
+
+    for href in ("/" + "a" * 100_000, "/" + "a" * 50_000 + "-" + "b" * 50_000 + "-x"):
+        start = time.perf_counter()
+        assert link_tokens(href, "example.com")[:2] == ("link:rel", "link:depth1")
+        assert time.perf_counter() - start < 0.5
+        held = sys.getrefcount(href)
+        link_tokens(href, "example.com")
+        assert sys.getrefcount(href) == held
+    assert "link:slug" in link_tokens("/" + "a" * 2000 + "-b-c-d", None)
+    assert "link:slug" not in link_tokens("/a-b/c-d-" + "e" * 2000, None)
