@@ -10,8 +10,8 @@ handles any language and the model stays small. Groups of columns:
 * shallow statistics as in boilerpipe (Kohlschütter et al., 2010) for the block and its
   two neighbours: word count, link density, text density, word length, shares of
   capitals, digits, currency symbols and punctuation, position in the page;
-* DOM: the owner's tag, the words of its and its ancestors' class/id/role, where the first
-  link in its text leads (`segment.link_tokens`), and the neighbours' tags and own cues. Plain-text blocks have none of these and get a
+* DOM: the owner's tag, the words of its and its ancestors' class/id/role, and the
+  neighbours' tags and own cues. Plain-text blocks have none of these and get a
   `#text` marker instead, so one model serves both kinds of page.
 """
 from __future__ import annotations

@@ -179,7 +179,7 @@ class Model:
 
         Each `Block` has `text`, `label` and `proba` (label → probability); `element` is its lxml
         element and `page` its `Page`. `url`, the page's address, is kept as `page.url` (else the
-        page's canonical link): its site tells the links that leave the site from the others. Raises
+        page's canonical link) for your records: it does not change the labels. Raises
         `InputError` for a page that cannot be read (empty, binary, undecodable) and `TypeError`
         for anything but bytes or str (a `Path`: read it first, or use `boilerclf.read_page`).
         A page with no visible text gives `[]`.
@@ -210,11 +210,9 @@ class Model:
         return self.pipeline.named_steps["features"]
 
     def classify_many(self, pages: Iterable[bytes | str], n_jobs: int = 1, *, text: bool = False,
-                      errors: str = "raise", urls: Optional[Sequence[Optional[str]]] = None
-                      ) -> list[Optional[list[Block]]]:
+                      errors: str = "raise") -> list[Optional[list[Block]]]:
         """Classify many pages (a list or other iterable of them), in `n_jobs` processes (-1: one
-        per core); the blocks of each page, in order, come back detached from the DOM. `urls`, one
-        per page (None where unknown), are their addresses, as `classify`'s `url`.
+        per core); the blocks of each page, in order, come back detached from the DOM.
 
         `errors="raise"` raises the first error a page gives; `errors="skip"` gives None in that
         page's place instead, so that one bad page in a million does not cost the others.
@@ -230,15 +228,11 @@ class Model:
             raise ValueError(f"errors must be 'raise' or 'skip', not {errors!r}")
         if isinstance(pages, (str, bytes, bytearray)):
             raise TypeError("classify_many takes a list of pages, not one page: classify_many([page]) or classify(page)")
-        htmls = list(pages)
-        addresses = [None] * len(htmls) if urls is None else list(urls)
-        if len(addresses) != len(htmls):
-            raise ValueError(f"{len(addresses)} urls for {len(htmls)} pages: give one per page (None where unknown)")
-        items = list(zip(htmls, addresses))
-        workers = min(effective_n_jobs(n_jobs), len(items))
+        pages = list(pages)
+        workers = min(effective_n_jobs(n_jobs), len(pages))
         if workers <= 1:
-            return _classify_detached(self, items, text, errors)
-        return _classify_in_processes(self, items, workers, text, errors)
+            return _classify_detached(self, pages, text, errors)
+        return _classify_in_processes(self, pages, workers, text, errors)
 
     def save(self, path: Path | str) -> None:
         """Write the model as a zip of `meta.json` and the estimators in skops' secure format."""
@@ -275,12 +269,11 @@ def _classify_with_copy(copy: str, pages: list, text: bool, errors: str) -> list
 
 
 def _groups(pages: list, count: int, size: int) -> Iterator[list]:
-    """Consecutive (page, url) pairs, at most `count` of them and about `size` bytes of input (a bigger
-    page goes alone)."""
+    """Consecutive pages, at most `count` of them and about `size` bytes of input (a bigger page goes alone)."""
     group: list = []
     held = 0
     for page in pages:
-        n = len(page[0]) if isinstance(page[0], (bytes, str)) else 0
+        n = len(page) if isinstance(page, (bytes, str)) else 0
         if group and (len(group) >= count or held + n > size):
             yield group
             group, held = [], 0
@@ -300,12 +293,11 @@ def _classify_detached(model: Model, pages: list, text: bool, errors: str) -> li
     result: list[Optional[list[Block]]] = []
     for chunk in _groups(pages, CHUNK, BATCH_BYTES):
         try:
-            labelled: Sequence[Optional[Page]] = model.predict_pages([segment(html, text=text, url=url)
-                                                                      for html, url in chunk])
+            labelled: Sequence[Optional[Page]] = model.predict_pages([segment(html, text=text) for html in chunk])
         except Exception:
             if errors == "raise":
                 raise
-            labelled = [_label_or_none(model, html, url, text) for html, url in chunk] if len(chunk) > 1 else [None]
+            labelled = [_label_or_none(model, html, text) for html in chunk] if len(chunk) > 1 else [None]
         for page in labelled:
             for block in page.blocks if page else ():
                 block.element = block.page = None
@@ -314,9 +306,9 @@ def _classify_detached(model: Model, pages: list, text: bool, errors: str) -> li
     return result
 
 
-def _label_or_none(model: Model, html: bytes | str, url: Optional[str], text: bool) -> Optional[Page]:
+def _label_or_none(model: Model, html: bytes | str, text: bool) -> Optional[Page]:
     try:
-        return model.predict_pages([segment(html, text=text, url=url)])[0]
+        return model.predict_pages([segment(html, text=text)])[0]
     except Exception:
         return None
 

@@ -6,7 +6,6 @@ thousands of levels deep cannot exhaust Python's stack.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
@@ -84,50 +83,16 @@ def hidden_elements(tree) -> set:
     return {el for el in owners if is_hidden(el)}
 
 
-_HREF = re.compile(r"(?:([a-zA-Z][\w+.-]*):)?(?://([^/?#]*))?([^?#]*)(\?[^#]*)?")
-_PATH_WORD = re.compile(r"[a-z]{3,}")
-_SLUG = re.compile(r"-[^/-]*-[^/-]*-")  # 3 hyphens in a path segment; linear (`[^/]*-` thrice was quadratic)
-_NUMBER = re.compile(r"\d{4,}")
-CACHED_HREF_CHARS = 1000  # longer targets (data: URIs, junk) are not cached: the cache holds 1,024 short keys
-
-
-def link_tokens(href: str, site: Optional[str]) -> tuple[str, ...]:
-    """What a link's target says of the block: menus link to sections (`/politik/`), teasers to
-    articles (long slugs, ids), pitches to `/abo` or `/newsletter`, ads and social links off the
-    site (`site`: the page's registrable domain, None when unknown)."""
-    return (_link_tokens if len(href) <= CACHED_HREF_CHARS else _link_tokens.__wrapped__)(href, site)
-
-
-@functools.lru_cache(maxsize=1024)  # a page's menus repeat on the next page of the site
-def _link_tokens(href: str, site: Optional[str]) -> tuple[str, ...]:
-    href = href.strip()
-    if not href or href.startswith("#"):
-        return ("link:anchor",)
-    scheme, host, path, query = _HREF.match(href).groups()  # type: ignore[union-attr]
-    scheme = (scheme or "").lower()
-    if scheme and scheme not in ("http", "https"):
-        return (f"link:{scheme}",)  # javascript:, mailto:, tel:, whatsapp:…
-    host = (host or "").lower().rsplit("@", 1)[-1].split(":", 1)[0]
-    where = "rel" if not host else "abs" if not site else "int" if host == site or host.endswith("." + site) else "ext"
-    segments = [part for part in path.split("/") if part]
-    tokens = [f"link:{where}", f"link:depth{min(len(segments), 5)}"]
-    tokens += ["link:slug"] * bool(_SLUG.search(path)) + ["link:number"] * bool(_NUMBER.search(path))
-    tokens += ["link:query"] * bool(query)
-    return (*tokens, *(f"linkw:{word}" for word in _PATH_WORD.findall(path.lower())[:4]))
-
-
 @dataclass(slots=True)
 class _State:
     link_chars: int = 0  # linked characters in the open block
     links: list = field(default_factory=list)  # the open <a> elements, innermost last
-    href: Optional[str] = None  # where the first link in the open block leads
     readable: bool = False  # the open block has more than whitespace
     heading: str = ""  # the last heading's text
 
 
-def html_blocks(tree, sources: bool = False, site: Optional[str] = None) -> list[Block]:
-    """Segment an lxml document into blocks, in document order (`site`: the page's registrable
-    domain, which tells the links that leave the site).
+def html_blocks(tree, sources: bool = False) -> list[Block]:
+    """Segment an lxml document into blocks, in document order.
 
     One function with local state, because it runs once per element of every page: each
     open element is (element, tag, own cue words, is block-level, [chars, link chars,
@@ -145,7 +110,6 @@ def html_blocks(tree, sources: bool = False, site: Optional[str] = None) -> list
         link_chars = state.link_chars
         text = " ".join(_visible("".join(parts)).split()) if readable else ""
         found = tuple(nodes)
-        href, state.href = state.href, None
         parts.clear()
         nodes.clear()
         state.link_chars, state.readable = 0, False
@@ -158,8 +122,6 @@ def html_blocks(tree, sources: bool = False, site: Optional[str] = None) -> list
         tokens = [f"tag:{tag}", *(f"self:{t}" for t in owner[2])]
         for entry in stack[-MAX_ANCESTORS - 1:-1]:
             tokens += entry[5]
-        if href is not None:
-            tokens += link_tokens(href, site)
         link_chars = min(link_chars, len(text))
         containers = [entry[4] for entry in stack[-CONTAINER_LEVELS - 1:-1]]
         for totals in containers:
@@ -182,11 +144,7 @@ def html_blocks(tree, sources: bool = False, site: Optional[str] = None) -> list
             if not state.readable and not text.isspace():
                 state.readable = True
             if state.links:
-                linked = len(text.strip())
-                if linked:  # not the whitespace of an icon's link: no link in the block's text
-                    state.link_chars += linked
-                    if state.href is None:
-                        state.href = state.links[-1].get("href")
+                state.link_chars += len(text.strip())
 
     events = etree.iterwalk(tree, events=("start", "end"))
     for event, el in events:
@@ -278,7 +236,7 @@ def site_of(url: Optional[str]) -> Optional[str]:
 
 def html_page(tree, source: str = "", url: Optional[str] = None, sources: bool = False) -> Page:
     url = url or page_url(tree)
-    return Page(blocks=html_blocks(tree, sources, site_of(url)), source=source, url=url, tree=tree)
+    return Page(blocks=html_blocks(tree, sources), source=source, url=url, tree=tree)
 
 
 def text_page(text: str, source: str = "", url: Optional[str] = None) -> Page:

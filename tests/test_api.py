@@ -45,19 +45,6 @@ def test_classify_many_in_processes_equals_classify():
     assert all(b.element is None and b.page is None for blocks in batch for b in blocks)
 
 
-def test_classify_many_takes_the_pages_addresses_as_classify_does():
-    """A page's address tells its links that leave the site: classify_many, without a url for each
-    page, labelled a page fetched from one site by its canonical link alone."""
-    model = boilerclf.load_model()
-    urls = ["https://example.com/a", None, "https://example.org/b", None]
-    for jobs in (1, 2):
-        batch = model.classify_many(PAGES[:4], n_jobs=jobs, urls=urls)
-        assert [labels_and_probas(b) for b in batch] == [labels_and_probas(model.classify(p, url=u))
-                                                         for p, u in zip(PAGES[:4], urls)]
-    with pytest.raises(ValueError, match="3 urls for 4 pages"):
-        model.classify_many(PAGES[:4], urls=urls[:3])
-
-
 def test_classify_many_with_threads_or_a_cluster_sends_the_model_not_a_local_file():
     """A /tmp copy exists only on this machine: other joblib backends get the model itself."""
     from joblib import parallel_config
@@ -238,9 +225,7 @@ def test_clean_checks_keep_and_takes_a_url():
     model = boilerclf.load_model()
     page = PAGES[0]
     content = model.clean(page)
-    address = model.classify(page)[0].page.url  # its canonical link: the same site, the same labels
-    assert content and model.clean(page, "content") == content == model.clean(page, url=address + "?utm=x")
-    assert model.classify(page, url="https://example.com/a")[0].page.url == "https://example.com/a"
+    assert content and model.clean(page, "content") == content == model.clean(page, url="https://example.com/a")
     both = model.clean(page, keep=["content", "promo"])
     for wrong in (["Content"], "contentpromo", ["content", "ads"]):
         with pytest.raises(ValueError, match="this model's labels are content, "):
