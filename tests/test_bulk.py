@@ -121,6 +121,10 @@ def test_dask_backend_on_a_local_cluster(tmp_path):
     src.mkdir()
     for page in NEWS[:3]:
         shutil.copy(page, src / page.name)
+    with open(src / "scrape.jsonl", "w") as f:  # an archive: its records go out in batches from the client
+        for i in range(2 * 16 + 3):
+            f.write(json.dumps({"url": f"https://example.org/{i}", "html": gzip.decompress(NEWS[i % 8].read_bytes())
+                                .decode("utf-8", "replace")}) + "\n")
     assert invoke("clean", src, "-o", tmp_path / "local", "-j", "1").exit_code == 0
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
                                   processes=True) as cluster:
@@ -129,6 +133,8 @@ def test_dask_backend_on_a_local_cluster(tmp_path):
     assert result.exit_code == 0, result.output
     local = {p.name: p.read_text() for p in (tmp_path / "local").glob("*.txt")}
     assert local == {p.name: p.read_text() for p in (tmp_path / "dask").glob("*.txt")} and len(local) == 3
+    records = [sorted(jsonl(tmp_path / run / "scrape.jsonl"), key=lambda r: r["position"]) for run in ("local", "dask")]
+    assert records[0] == records[1] and [r["position"] for r in records[0]] == list(range(1, 36))
 
 
 def test_pages_labelled_together_fail_alone(tmp_path):
