@@ -401,18 +401,16 @@ def test_html_output_shows_a_lazy_image_from_its_noscript_copy_and_no_tracking_p
     assert _image_names(render_html(page)) == ["council.jpg"]
 
 
-def test_a_lazy_image_with_a_long_attribute_is_searched_in_linear_time():
-    """Each attribute of a lazy image is searched for a srcset ("a.jpg 2x"): `\\.jpg\\S*\\s+\\d` scanned
-    the rest of a space-less value from each ".jpg" in it, quadratic (a 250 kB list of 6,000 URLs: 6 s)."""
-    import time
-
+def test_a_lazy_image_with_a_long_attribute_of_urls_is_left_as_it_is():
+    """A JSON list of 6,000 image URLs in a data attribute is no srcset (no width or density after a
+    URL) and no single source: nothing is taken from it. (Searching it took 6 s with a quadratic
+    pattern; `benchmarks/speed.py` prints the time it takes now.)"""
     from boilerclf.render import show_lazy_images
 
     urls = ",".join(f'"https://cdn.example.com/photos/{i}.jpg"' for i in range(6000))
     tree = build_dom(f"<html><body><img class='lazyload' data-gallery='[{urls}]'></body></html>")
-    start = time.perf_counter()
     show_lazy_images(tree)
-    assert time.perf_counter() - start < 0.5
+    assert sorted(next(tree.iter("img")).attrib) == ["class", "data-gallery"]
 
 
 def test_html_output_takes_a_lazy_image_from_its_url_not_from_a_file_name_in_another_attribute():
