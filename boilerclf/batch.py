@@ -309,6 +309,19 @@ def label_records(batch: Sequence[Record], archive: int, source: str, settings: 
     return part
 
 
+def task_count(sources: Sequence[Source]) -> int:
+    """About how many tasks the sources make: one per page file, one per `BATCH_BYTES` of an
+    archive (HTML gzips ~4 to 1), so that a small JSONL starts no workers to idle."""
+    return sum(1 if s.kind == "page" else -(-_size(s.path) // BATCH_BYTES) for s in sources)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size * (4 if path.name.lower().endswith(".gz") else 1)
+    except OSError:  # gone since it was found: it fails alone, later
+        return 1
+
+
 def record_batches(source: Source, result: Result, max_bytes: int) -> Iterator[list[Record]]:
     """An archive's HTML records, in batches of at most `CHUNK` records and about `BATCH_BYTES`
     (a task each, so that one archive keeps every worker busy); records that are skipped or

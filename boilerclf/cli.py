@@ -490,9 +490,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                  f"whatever --format says (--format {fmt} applies to the page files)")
         _check_writable(outdir)
         guard(stack.enter_context, batch.folder_lock(outdir))
-        n_jobs = jobs or os.cpu_count() or 1
-        if all(s.kind == "page" for s in todo):  # no more workers than pages; an archive's records go to all
-            n_jobs = min(n_jobs, max(len(todo), 1))
+        n_jobs = min(jobs or os.cpu_count() or 1, max(batch.task_count(todo), 1))  # no idle workers to start
         if n_jobs > 1 and backend is None:
             batch.start_workers(n_jobs)
         clf = _model(model)  # fail fast on a bad model

@@ -676,6 +676,26 @@ def test_an_archive_that_cannot_be_read_fails_alone(tmp_path, monkeypatch):
     assert list((tmp_path / "out2").iterdir()) == []
 
 
+def test_a_small_archive_starts_no_workers(tmp_path, monkeypatch):
+    """--jobs defaults to every core, but a JSONL of two pages makes one task: starting workers for
+    it cost a second and a process per core for nothing."""
+    from boilerclf import batch
+
+    (tmp_path / "two.jsonl").write_text("".join(json.dumps({"url": f"https://a.example/{i}", "html": "<p>A page.</p>"})
+                                                + "\n" for i in range(2)))
+    workers = []
+    run = batch.run
+
+    def counted(*args, n_jobs, **kwargs):
+        workers.append(n_jobs)
+        return run(*args, n_jobs=n_jobs, **kwargs)
+
+    monkeypatch.setattr(batch, "run", counted)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert invoke("clean", tmp_path / "two.jsonl", "-o", tmp_path / "out").exit_code == 0
+    assert workers == [1]
+
+
 def test_a_jsonl_line_nested_too_deep_fails_alone(tmp_path):
     """json.loads raises RecursionError, not ValueError, on a line nested thousands deep: among the
     first lines it stopped the run while inputs were found, later it failed the whole archive."""
