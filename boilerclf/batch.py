@@ -322,24 +322,35 @@ def _size(path: Path) -> int:
         return 1
 
 
+def groups(items: Iterable[T], count: int, size: int, size_of: Callable[[T], int]) -> Iterator[list[T]]:
+    """Consecutive items, at most `count` of them and about `size` bytes of input (a bigger one goes alone)."""
+    group: list[T] = []
+    held = 0
+    for item in items:
+        n = size_of(item)
+        if group and (len(group) >= count or held + n > size):
+            yield group
+            group, held = [], 0
+        group.append(item)
+        held += n
+    if group:
+        yield group
+
+
 def record_batches(source: Source, result: Result, max_bytes: int) -> Iterator[list[Record]]:
     """An archive's HTML records, in batches of at most `CHUNK` records and about `BATCH_BYTES`
     (a task each, so that one archive keeps every worker busy); records that are skipped or
     cannot be read go into `result` as they are met."""
-    batch: list[Record] = []
-    size = 0
-    for record in records(source, max_bytes):
-        if record.skipped:
-            result.skipped += 1
-        elif record.error or record.html is None:
-            result.fail(record.error or "no HTML", record.key)
-        else:
-            if batch and (len(batch) >= CHUNK or size + len(record.html) > BATCH_BYTES):
-                yield batch
-                batch, size = [], 0
-            batch.append(record)
-            size += len(record.html)
-    yield batch  # the last, maybe empty: an archive without pages still gets its (empty) output
+    def pages() -> Iterator[Record]:
+        for record in records(source, max_bytes):
+            if record.skipped:
+                result.skipped += 1
+            elif record.error or record.html is None:
+                result.fail(record.error or "no HTML", record.key)
+            else:
+                yield record
+
+    return groups(pages(), CHUNK, BATCH_BYTES, lambda record: len(record.html or ""))
 
 
 @dataclass(eq=False)
@@ -417,7 +428,8 @@ def tasks(sources: Sequence[Source], settings: Settings, size: int,
         key = next(keys)
         archive = archives[key] = Archive(source, Result(os.path.abspath(source.path)))
         batches = record_batches(source, archive.result, settings.max_bytes)
-        # an archive that cannot be read still sends one (empty) task, which brings its failure back
+        # an archive without pages still gets its (empty) output, and one that cannot be read its
+        # failure: either sends one empty task
         batch: Optional[list[Record]] = _next_batch(batches, archive) or []
         while batch is not None:
             following = _next_batch(batches, archive)  # one ahead, to tell the last batch

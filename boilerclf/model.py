@@ -12,7 +12,7 @@ import platform
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 import contextlib
 import io
@@ -251,9 +251,9 @@ def _classify_in_processes(model: Model, pages: list, workers: int, text: bool,
     from joblib import Parallel, delayed
     from joblib.parallel import get_active_backend
 
-    from .batch import model_copy
+    from .batch import groups, model_copy
 
-    tasks = _groups(pages, -(-len(pages) // (4 * workers)), TASK_BYTES)
+    tasks = groups(pages, -(-len(pages) // (4 * workers)), TASK_BYTES, _input_size)
     # processes of this machine share /tmp; threads and a Dask cluster get the model itself
     local = type(get_active_backend()[0]).__name__ in ("LokyBackend", "MultiprocessingBackend")
     with model_copy(model) if local else contextlib.nullcontext() as copy:
@@ -268,19 +268,8 @@ def _classify_with_copy(copy: str, pages: list, text: bool, errors: str) -> list
     return _classify_detached(cached_model(copy=copy), pages, text, errors)
 
 
-def _groups(pages: list, count: int, size: int) -> Iterator[list]:
-    """Consecutive pages, at most `count` of them and about `size` bytes of input (a bigger page goes alone)."""
-    group: list = []
-    held = 0
-    for page in pages:
-        n = len(page) if isinstance(page, (bytes, str)) else 0
-        if group and (len(group) >= count or held + n > size):
-            yield group
-            group, held = [], 0
-        group.append(page)
-        held += n
-    if group:
-        yield group
+def _input_size(page) -> int:
+    return len(page) if isinstance(page, (bytes, str)) else 0
 
 
 def _classify_detached(model: Model, pages: list, text: bool, errors: str) -> list[Optional[list[Block]]]:
@@ -288,10 +277,10 @@ def _classify_detached(model: Model, pages: list, text: bool, errors: str) -> li
     DOMs are held together, so its size is bounded as in bulk cleaning) and detach their blocks
     from the DOM, which cannot travel back from a worker. When a call fails and errors are
     skipped, its pages go one by one, so that only the bad one gives None."""
-    from .batch import BATCH_BYTES, CHUNK
+    from .batch import BATCH_BYTES, CHUNK, groups
 
     result: list[Optional[list[Block]]] = []
-    for chunk in _groups(pages, CHUNK, BATCH_BYTES):
+    for chunk in groups(pages, CHUNK, BATCH_BYTES, _input_size):
         try:
             labelled: Sequence[Optional[Page]] = model.predict_pages([segment(html, text=text) for html in chunk])
         except Exception:
