@@ -34,6 +34,21 @@ def clean_failing_archive(archive, out):
         jsonl(out / "boilerclf-errors.jsonl")
 
 
+def workers_asked(monkeypatch):
+    """The --jobs that each `clean` then asks `batch.run` for, as a list that fills as they run."""
+    from boilerclf import batch
+
+    workers = []
+    run = batch.run
+
+    def counted(*args, n_jobs, **kwargs):
+        workers.append(n_jobs)
+        return run(*args, n_jobs=n_jobs, **kwargs)
+
+    monkeypatch.setattr(batch, "run", counted)
+    return workers
+
+
 def archive_fails_alone(tmp_path, archive):
     """Clean the archive and page.html.gz in tmp_path: the archive fails whole, leaving no output,
     and the page is cleaned; the archive's one error."""
@@ -586,14 +601,7 @@ def test_one_archive_is_spread_over_the_workers(tmp_path, monkeypatch):
     made = [work for work, _ in batch.tasks(find_sources([tmp_path / "crawl.warc.gz"]), batch.Settings(tmp_path / "x"),
                                             batch.CHUNK, archives)]
     assert made == [batch.label_records] * 3 and archives[0].parts == 3 and archives[0].read
-    outputs, workers = {}, []
-    run = batch.run
-
-    def counted(*args, n_jobs, **kwargs):
-        workers.append(n_jobs)
-        return run(*args, n_jobs=n_jobs, **kwargs)
-
-    monkeypatch.setattr(batch, "run", counted)
+    outputs, workers = {}, workers_asked(monkeypatch)
     for jobs in ("1", "2"):
         result = invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / jobs, "-j", jobs)
         assert result.exit_code == 0 and f"cleaned {len(pages)} pages" in " ".join(result.output.split())
@@ -679,18 +687,9 @@ def test_an_archive_that_cannot_be_read_fails_alone(tmp_path, monkeypatch):
 def test_a_small_archive_starts_no_workers(tmp_path, monkeypatch):
     """--jobs defaults to every core, but a JSONL of two pages makes one task: starting workers for
     it cost a second and a process per core for nothing."""
-    from boilerclf import batch
-
     (tmp_path / "two.jsonl").write_text("".join(json.dumps({"url": f"https://a.example/{i}", "html": "<p>A page.</p>"})
                                                 + "\n" for i in range(2)))
-    workers = []
-    run = batch.run
-
-    def counted(*args, n_jobs, **kwargs):
-        workers.append(n_jobs)
-        return run(*args, n_jobs=n_jobs, **kwargs)
-
-    monkeypatch.setattr(batch, "run", counted)
+    workers = workers_asked(monkeypatch)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert invoke("clean", tmp_path / "two.jsonl", "-o", tmp_path / "out").exit_code == 0
     assert workers == [1]
