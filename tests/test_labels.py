@@ -112,3 +112,13 @@ def test_labels_and_prediction_read_a_text_page_alike_whatever_its_lines_without
     assert [b.text for b in segment(table, text=True).blocks] == ["content 12", "total 17"]
     with pytest.raises(InputError, match="line 2: unknown label 'total'"):
         parse_text_labels(table)
+
+
+def test_a_labelled_text_page_saved_with_a_bom_and_crlf_is_read_with_its_labels(tmp_path):
+    """Notepad's UTF-8 starts the file with a BOM, which stuck to the first label: `train` refused the page
+    (unknown label '\\ufeffnavigation') and `predict` read it as plain text, label words and all."""
+    path = tmp_path / "notepad.txt"
+    path.write_bytes(b"\xef\xbb\xbfnavigation\tSkip to main content\r\ncontent\tUS envoy presses Russia\r\n")
+    assert [(b.label, b.text) for b in read_labelled(path).blocks] == [
+        ("navigation", "Skip to main content"), ("content", "US envoy presses Russia")]
+    assert [b.text for b in read_page(path).blocks] == ["Skip to main content", "US envoy presses Russia"]
