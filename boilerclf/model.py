@@ -342,7 +342,8 @@ def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
             for train_idx, test_idx in splitter.split(oof, y, fold_groups):
                 stage = ContextClassifier().fit(oof[train_idx], y[train_idx], page_ids[train_idx], stats[train_idx])
                 probas = stage.predict_proba(oof[test_idx], page_ids[test_idx], stats[test_idx])
-                final[test_idx] = classes[decide(probas, page_ids[test_idx], classes.tolist())]
+                # its own classes: a label missing from this fold's training sites has no column
+                final[test_idx] = stage.classes_[decide(probas, page_ids[test_idx], stage.classes_.tolist())]
             reviser = ContextClassifier().fit(oof, y, page_ids, stats)
         else:
             final = first

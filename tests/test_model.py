@@ -65,6 +65,29 @@ def test_cross_validation_scores_are_out_of_fold(sample_pages):
     assert model.meta["cv"]["accuracy"] < fitted
 
 
+
+def _site_page(site: str, promo: bool):
+    """A news page as text: article lines, a menu, a newsletter pitch; promo teasers only if `promo`."""
+    from boilerclf.labels import parse_text_labels
+
+    lines = [f"content\tThe {site} council voted {n} times on the budget for the new harbour bridge." for n in range(40)]
+    lines += [f"navigation\t{word}" for word in ("Home", "World", "Sport", "Business", "Opinion", "Culture") * 7]
+    lines += [f"subscription\tSubscribe to the {site} newsletter for ${n} a month, cancel anytime." for n in range(40)]
+    lines += [f"promo\tSponsored: win a cruise {n} with our partner travel shop today" for n in range(40)] if promo else []
+    page = parse_text_labels("\n".join(lines), f"{site}.txt")
+    page.site = site
+    return page
+
+
+def test_cross_validation_maps_a_context_fold_without_a_label_to_the_right_labels():
+    """Promo on one site only: the context stage of the fold holding it out knows three labels, and its
+    columns were read as the four of all folds, so its subscription blocks were scored as predicted promo."""
+    pages = [_site_page("ayr", promo=True), _site_page("bute", promo=False), _site_page("coll", promo=False)]
+    cv = train(pages, cv_folds=3, text_views=False).meta["cv"]
+    subscription = cv["confusion"][LABELS.index("subscription")]
+    assert subscription[LABELS.index("promo")] == 0  # the pitches are alike on all three sites
+    assert cv["per_label"]["subscription"]["recall"] == 1.0
+
 def test_api_classify_and_clean_with_shipped_model():
     model = boilerclf.load_model()
     html = ("<html><body><nav><ul><li><a href='/'>Home</a></li><li><a href='/news'>News</a></li></ul></nav>"
