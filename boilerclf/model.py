@@ -125,6 +125,17 @@ def _folds(groups: Sequence[str], blocks: Sequence[Block], folds: int, why: str 
     return GroupKFold(folds), pages, "page"
 
 
+def _check_folds(splitter: GroupKFold, y: np.ndarray, groups: np.ndarray, blocks: Sequence[Block], why: str) -> None:
+    """Refuse folds whose training part has one label, which scikit-learn cannot fit (a traceback):
+    a page labelled only in part (its menu), with the other labels on the pages held out."""
+    for train_idx, test_idx in splitter.split(y, y, groups):
+        if len(set(y[train_idx].tolist())) < 2:
+            pages = {(b.page.view_of or b.page).source for i in test_idx if (b := blocks[i]).page}
+            raise ModelError(f"{splitter.get_n_splits()}-fold cross-validation{why} cannot train on the pages other "
+                             f"than {', '.join(sorted(pages)[:3])}{', …' if len(pages) > 3 else ''}: they have only "
+                             f"{y[train_idx][0]} blocks. Label the other kinds of blocks on more pages")
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """The fitted first-stage pipeline, the context stage, and the metadata saved with them.
@@ -325,8 +336,9 @@ def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
     cv = None
     reviser = None
     if cv_folds or context:
-        splitter, fold_groups, grouped_by = _folds(groups, blocks, cv_folds or 3, "" if cv_folds else
-                                                   " (which the context stage learns from; --no-context skips it)")
+        why = "" if cv_folds else " (which the context stage learns from; --no-context skips it)"
+        splitter, fold_groups, grouped_by = _folds(groups, blocks, cv_folds or 3, why)
+        _check_folds(splitter, y, fold_groups, blocks, why)
         say(f"cross-validating ({splitter.get_n_splits()} folds grouped by {grouped_by})")
         with warnings.catch_warnings():  # a label missing from a fold: the CLI warns of thin labels itself
             warnings.filterwarnings("ignore", "Number of classes in training fold", RuntimeWarning)

@@ -45,6 +45,21 @@ def test_train_prints_grouped_scores_and_saves_a_model(sample_pages, tmp_path):
     assert (tmp_path / "m.joblib").stat().st_size > 10_000
 
 
+
+def test_train_refuses_folds_that_would_train_on_one_label(tmp_path):
+    """A page with only its menu labelled, the other labels all on the page held out: scikit-learn's
+    "number of classes has to be greater than one" came out as a traceback."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "menu.txt").write_text("navigation\tHome\nnavigation\tWorld\nnavigation\tSport\n")
+    (data / "story.txt").write_text("navigation\tHome\ncontent\tThe council approved the budget on Tuesday.\n")
+    for options in (("--folds", "2", "--no-context"), ("--folds", "2")):
+        result = invoke("train", data, "-o", tmp_path / "m.boilerclf", *options)
+        assert result.exit_code == 2 and not isinstance(result.exception, ValueError), result.output
+        output = " ".join(result.output.split())
+        assert f"cannot train on the pages other than {data / 'story.txt'}: they have only navigation" in output
+    assert not (tmp_path / "m.boilerclf").exists()
+
 def test_predict_prints_one_json_line_per_block(small_model_path):
     result = invoke("predict", AL_MONITOR, "--model", small_model_path)
     assert result.exit_code == 0
