@@ -32,7 +32,7 @@ def read_manifest(root: Path) -> dict[Path, dict]:
     if not path.is_file():
         return {}
     entries = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):  # -sig: a BOM, as Notepad saves
         if line.strip():
             try:
                 entry = json.loads(line)

@@ -173,3 +173,16 @@ def test_manifest_of_a_subfolder_is_read_and_errors_name_the_page(sample_pages, 
     bad.write_text(bad.read_text().replace('data-label="content"', 'data-label="contnet"', 1))
     with pytest.raises(InputError, match=f"{bad.name}: unknown label 'contnet'"):
         read_pages([tmp_path / "set"])
+
+
+def test_a_manifest_saved_with_a_bom_gives_the_sites(sample_pages, tmp_path):
+    """Notepad and PowerShell save UTF-8 with a BOM, which json.loads refuses in a str: the manifest's
+    first line, as written, was "not a manifest line"."""
+    import json
+    import shutil
+
+    for page in sample_pages[:2]:
+        shutil.copy(page, tmp_path / page.name)
+    lines = "".join(json.dumps({"file": p.name, "site": "a.example"}) + "\r\n" for p in sample_pages[:2])
+    (tmp_path / "pages.jsonl").write_bytes(lines.encode("utf-8-sig"))
+    assert [p.site for p in read_pages([tmp_path])] == ["a.example", "a.example"]
