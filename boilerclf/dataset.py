@@ -31,8 +31,14 @@ def read_manifest(root: Path) -> dict[Path, dict]:
     path = root / MANIFEST
     if not path.is_file():
         return {}
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a BOM, as Notepad saves
+    except UnicodeDecodeError as e:  # a traceback, else: file names in Latin-1 (über.html)
+        raise InputError(f"{path}: not UTF-8 ({e.reason} at byte {e.start}): save the manifest as UTF-8") from None
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}") from None
     entries = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):  # -sig: a BOM, as Notepad saves
+    for n, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
                 entry = json.loads(line)

@@ -186,3 +186,15 @@ def test_a_manifest_saved_with_a_bom_gives_the_sites(sample_pages, tmp_path):
     lines = "".join(json.dumps({"file": p.name, "site": "a.example"}) + "\r\n" for p in sample_pages[:2])
     (tmp_path / "pages.jsonl").write_bytes(lines.encode("utf-8-sig"))
     assert [p.site for p in read_pages([tmp_path])] == ["a.example", "a.example"]
+
+
+def test_a_manifest_not_in_utf8_is_an_error_naming_it(sample_pages, tmp_path):
+    """A manifest saved in Latin-1, with a file name such as über.html, stopped train with a traceback."""
+    import shutil
+
+    from boilerclf.page import InputError
+
+    shutil.copy(sample_pages[0], tmp_path / sample_pages[0].name)
+    (tmp_path / "pages.jsonl").write_bytes(b'{"file": "\xfcber.html", "site": "a.example"}\n')
+    with pytest.raises(InputError, match=r"pages\.jsonl: not UTF-8 \(invalid start byte at byte 10\)"):
+        read_pages([tmp_path])
