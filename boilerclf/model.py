@@ -302,7 +302,7 @@ def _label_or_none(model: Model, html: bytes | str, text: bool) -> Optional[Page
         return None
 
 
-def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_views: bool = True,
+def train(pages: Iterable[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_views: bool = True,
           context: bool = True, progress: Optional[Callable[[str], None]] = None) -> Model:
     """Fit both stages on every labelled block, scoring them first by grouped cross-validation.
 
@@ -311,6 +311,7 @@ def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
     and only the classifiers are refitted per fold.
     """
     say = progress or (lambda stage: None)
+    pages = list(pages)  # read several times: a generator would be empty after the first
     if cv_folds == 1 or cv_folds < 0:
         raise ModelError(f"cv_folds must be 0 (no cross-validation) or at least 2, not {cv_folds}")
     blocks, labels, groups, unlabelled = training_set(pages, text_views)

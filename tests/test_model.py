@@ -150,3 +150,11 @@ def test_manifest_of_a_subfolder_is_read_and_errors_name_the_page(sample_pages, 
     bad.write_text(bad.read_text().replace('data-label="content"', 'data-label="contnet"', 1))
     with pytest.raises(InputError, match=f"{bad.name}: unknown label 'contnet'"):
         read_pages([tmp_path / "set"])
+
+
+def test_train_takes_a_generator_of_pages(sample_pages):
+    """A generator was read once by `training_set`: the model card counted no unlabelled blocks, and
+    training failed on "object of type 'generator' has no len()" only after the whole fit."""
+    pages = read_pages(sample_pages[:3])
+    model = train((page for page in pages), cv_folds=0, context=False)
+    assert model.meta["data"] == train(pages, cv_folds=0, context=False).meta["data"]
