@@ -312,6 +312,10 @@ def train(pages: Iterable[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
     """
     say = progress or (lambda stage: None)
     pages = list(pages)  # read several times: a generator would be empty after the first
+    wrong = next((page for page in pages if not isinstance(page, Page)), None)
+    if wrong is not None:
+        raise TypeError(f"train takes labelled Pages, not {type(wrong).__name__}: read the files with "
+                        "boilerclf.dataset.read_pages(paths)")
     if cv_folds == 1 or cv_folds < 0:
         raise ModelError(f"cv_folds must be 0 (no cross-validation) or at least 2, not {cv_folds}")
     blocks, labels, groups, unlabelled = training_set(pages, text_views)

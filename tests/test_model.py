@@ -158,3 +158,10 @@ def test_train_takes_a_generator_of_pages(sample_pages):
     pages = read_pages(sample_pages[:3])
     model = train((page for page in pages), cv_folds=0, context=False)
     assert model.meta["data"] == train(pages, cv_folds=0, context=False).meta["data"]
+
+
+def test_train_given_paths_or_html_says_how_to_read_them(sample_pages):
+    """Paths or HTML failed on "'PosixPath' object has no attribute 'tree'"."""
+    for wrong in (sample_pages[:3], [path.read_bytes() for path in sample_pages[:3]]):
+        with pytest.raises(TypeError, match="read_pages"):
+            train(wrong, cv_folds=0, context=False)
