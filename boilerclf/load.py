@@ -134,6 +134,7 @@ def _decode_bytes(data: bytes, charset: Optional[str] = None) -> str:
     # the page's own declaration, then the HTTP header's: browsers take the header first, but a
     # server's default (Apache's ISO-8859-1) is wrong more often than the page's author
     names = [(declared.group(1) or declared.group(2)).decode("ascii", "ignore")] if declared else []
+    names = [name for name in names if _ascii_compatible(name)]
     for name in names + ([charset] if charset else []):
         try:  # browsers read pages labelled Latin-1 or ASCII as windows-1252 (WHATWG): their “quotes” and € are cp1252
             return data.decode(_AS_BROWSERS.get(codecs.lookup(name).name, name))
@@ -155,6 +156,15 @@ def _decode_bytes(data: bytes, charset: Optional[str] = None) -> str:
             for m in matches):
         encoding = "cp1252"
     return data.decode(encoding, errors="replace")
+
+
+def _ascii_compatible(name: str) -> bool:
+    """Whether an encoding reads ASCII bytes as ASCII: a page's own declaration, found as ASCII in
+    its bytes, cannot name one that does not (UTF-16, UTF-32, EBCDIC), as WHATWG has browsers know."""
+    try:
+        return codecs.decode(b"<meta charset=x>", name) == "<meta charset=x>"
+    except (LookupError, UnicodeError, TypeError, ValueError):
+        return True  # not a text encoding: decoding below says so
 
 
 def _mostly_utf8(data: bytes, final: bool = True) -> str | None:

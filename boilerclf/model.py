@@ -175,6 +175,7 @@ class Model:
         that code written for one model runs with another.
         """
         pages = list(pages)
+        _check_pages(pages, "predict_pages takes Pages", "make them with boilerclf.segment(html), or call classify_many")
         blocks = [b for page in pages for b in page.blocks]
         if blocks:
             labels = self.labels
@@ -313,7 +314,15 @@ def _label_or_none(model: Model, html: bytes | str, text: bool) -> Optional[Page
         return None
 
 
-def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_views: bool = True,
+def _check_pages(pages: list, takes: str, how: str) -> None:
+    """A TypeError that says what to do with HTML or paths given for pages, rather than an
+    AttributeError deep inside."""
+    wrong = next((page for page in pages if not isinstance(page, Page)), None)
+    if wrong is not None:
+        raise TypeError(f"{takes}, not {type(wrong).__name__}: {how}")
+
+
+def train(pages: Iterable[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_views: bool = True,
           context: bool = True, progress: Optional[Callable[[str], None]] = None) -> Model:
     """Fit both stages on every labelled block, scoring them first by grouped cross-validation.
 
@@ -322,6 +331,8 @@ def train(pages: Sequence[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
     and only the classifiers are refitted per fold.
     """
     say = progress or (lambda stage: None)
+    pages = list(pages)  # read several times: a generator would be empty after the first
+    _check_pages(pages, "train takes labelled Pages", "read the files with boilerclf.dataset.read_pages(paths)")
     if cv_folds == 1 or cv_folds < 0:
         raise ModelError(f"cv_folds must be 0 (no cross-validation) or at least 2, not {cv_folds}")
     blocks, labels, groups, unlabelled = training_set(pages, text_views)

@@ -106,6 +106,12 @@ def test_a_page_that_is_not_bytes_or_str_is_a_type_error():
             model.classify(wrong)
 
 
+def test_predict_pages_given_html_says_to_segment_it():
+    """HTML given for pages failed on "'bytes' object has no attribute 'blocks'"."""
+    with pytest.raises(TypeError, match="boilerclf.segment"):
+        boilerclf.load_model().predict_pages(PAGES[:2])
+
+
 def test_model_card_holds_what_a_user_needs():
     meta = read_meta(boilerclf.model.DEFAULT_MODEL)
     for key in ("labels", "features_version", "versions", "trained_at", "data", "cv"):

@@ -198,3 +198,18 @@ def test_a_manifest_not_in_utf8_is_an_error_naming_it(sample_pages, tmp_path):
     (tmp_path / "pages.jsonl").write_bytes(b'{"file": "\xfcber.html", "site": "a.example"}\n')
     with pytest.raises(InputError, match=r"pages\.jsonl: not UTF-8 \(invalid start byte at byte 10\)"):
         read_pages([tmp_path])
+
+
+def test_train_takes_a_generator_of_pages(sample_pages):
+    """A generator was read once by `training_set`: the model card counted no unlabelled blocks, and
+    training failed on "object of type 'generator' has no len()" only after the whole fit."""
+    pages = read_pages(sample_pages[:3])
+    model = train((page for page in pages), cv_folds=0, context=False)
+    assert model.meta["data"] == train(pages, cv_folds=0, context=False).meta["data"]
+
+
+def test_train_given_paths_or_html_says_how_to_read_them(sample_pages):
+    """Paths or HTML failed on "'PosixPath' object has no attribute 'tree'"."""
+    for wrong in (sample_pages[:3], [path.read_bytes() for path in sample_pages[:3]]):
+        with pytest.raises(TypeError, match="read_pages"):
+            train(wrong, cv_folds=0, context=False)

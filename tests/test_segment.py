@@ -99,6 +99,16 @@ def test_a_charset_named_undefined_is_no_charset():
         == page.replace("<body>", '<head><meta charset="undefined"></head><body>')
 
 
+@pytest.mark.parametrize("declared", ["utf-16", "UTF-16LE", "utf-32", "cp037"])
+def test_a_declaration_naming_an_encoding_the_bytes_cannot_be_in_is_passed_over(declared):
+    """A `<meta charset>` that reads as ASCII cannot be in UTF-16/32 or EBCDIC, whatever it says
+    (browsers then take UTF-8: WHATWG); trusted, it made a Latin-1 page one block of CJK mojibake."""
+    raw = gzip.decompress((CORPUS / "trafilatura-eval" / "html" / "kyffhaeuser-nachrichten.de-Regen.html.gz").read_bytes())
+    assert b"charset=iso-8859-1" in raw
+    wrong = raw.replace(b"charset=iso-8859-1", f"charset={declared}".encode())
+    assert [b.text for b in segment(wrong).blocks] == [b.text for b in segment(raw).blocks]
+
+
 @pytest.mark.parametrize("block", [2, 7])
 def test_undeclared_short_french_cp1252_is_not_read_as_cp1250(block):
     """charset-normalizer ranks cp1250 or a DOS code page first on short French texts
