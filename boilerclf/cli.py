@@ -290,6 +290,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
     with _progress() as progress:
         task = progress.add_task("reading", total=len(files))
         pages = guard(read_pages, files, progress=lambda _: progress.advance(task), exit_code=1)
+    _warn_unlabelled_pages(pages)
     from .model import train as train_model
 
     try:
@@ -349,6 +350,15 @@ def _check_replaceable(output: Path) -> None:
              "a name such as model.boilerclf")
 
 
+def _warn_unlabelled_pages(pages: list[Page]) -> None:
+    """Say which pages have no labelled block: raw pages mixed in among labelled ones count
+    in the page and site figures but give nothing to learn or score."""
+    bare = [page.source for page in pages if not any(block.label for block in page.blocks)]
+    if bare:
+        warn(f"{len(bare)} of {len(pages)} pages have no labelled block and count for nothing (e.g. "
+             f"{', '.join(bare[:3])}): label them (`boilerclf label` pre-fills), or leave them out")
+
+
 def _warn_thin_labels(pages: list[Page], folds: int) -> None:
     """Say which labels the model will never predict, or will be scored on in only a few folds."""
     from .model import site_group
@@ -385,6 +395,7 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
     files = _page_files(data)
     clf = _model(model)
     pages = guard(read_pages, files, exit_code=1)
+    _warn_unlabelled_pages(pages)
     result = guard(run, clf, pages, text_views=text_views, worst=worst)
     if as_json:
         print(to_json(result, indent=1))

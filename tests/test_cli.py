@@ -45,7 +45,6 @@ def test_train_prints_grouped_scores_and_saves_a_model(sample_pages, tmp_path):
     assert (tmp_path / "m.joblib").stat().st_size > 10_000
 
 
-
 def test_train_refuses_folds_that_would_train_on_one_label(tmp_path):
     """A page with only its menu labelled, the other labels all on the page held out: scikit-learn's
     "number of classes has to be greater than one" came out as a traceback."""
@@ -59,6 +58,23 @@ def test_train_refuses_folds_that_would_train_on_one_label(tmp_path):
         output = " ".join(result.output.split())
         assert f"cannot train on the pages other than {data / 'story.txt'}: they have only navigation" in output
     assert not (tmp_path / "m.boilerclf").exists()
+
+
+def test_train_and_evaluate_name_the_pages_without_a_labelled_block(sample_pages, small_model_path, tmp_path):
+    """A raw page mixed in among labelled ones counted in the page and site figures, silently."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for page in sample_pages[:2]:
+        shutil.copy(page, data / page.name)
+    raw = data / "raw.html"
+    raw.write_bytes(gzip.decompress(NEWS_PAGE.read_bytes()))
+    for args in (("train", data, "-o", tmp_path / "m.boilerclf", "--folds", "0", "--no-context"),
+                 ("evaluate", data, "--model", small_model_path)):
+        result = invoke(*args)
+        assert result.exit_code == 0, result.output
+        assert f"1 of 3 pages have no labelled block and count for nothing (e.g. {raw})" in " ".join(
+            result.output.split())
+
 
 def test_predict_prints_one_json_line_per_block(small_model_path):
     result = invoke("predict", AL_MONITOR, "--model", small_model_path)
