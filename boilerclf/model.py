@@ -414,6 +414,8 @@ def _check_compatible(meta: dict, path: Path) -> None:
 def save_model(model: Model, path: Path | str) -> None:
     """A model file is a zip: `meta.json` (readable without loading anything) and `estimators.skops`."""
     path = Path(path)
+    if path.is_dir():  # else the rename at the end fails on a temporary name the caller never gave
+        raise ModelError(f"{path} is a folder: give the model file's path, e.g. {path / 'model.boilerclf'}")
     path.parent.mkdir(parents=True, exist_ok=True)
     import skops.io as sio  # here, not at the top: importing it imports all of scikit-learn (~2.7 s)
 

@@ -56,6 +56,13 @@ def test_save_load_round_trip_keeps_predictions_and_metadata(small_model, small_
     assert set(cv["per_label"]) == set(LABELS) and 0 < cv["macro_f1"] <= 1
 
 
+def test_saving_into_a_folder_says_so(small_model, tmp_path):
+    """The rename at the end failed with an IsADirectoryError naming a temporary .part file."""
+    with pytest.raises(ModelError, match=f"{tmp_path} is a folder: give the model file's path"):
+        small_model.save(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cross_validation_scores_are_out_of_fold(sample_pages):
     # trained and scored on the same pages, a model would look near perfect; grouped CV must not
     pages = read_pages(sample_pages)
