@@ -134,7 +134,9 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     just the dropped block's own text goes (its text nodes: leading text, tails, inline children's
     text), so kept paragraphs keep their structure and the HTML keeps what the text format keeps.
     Text-less elements (images, media, form controls) follow the blocks around them (see
-    `judge_textless`), and the containers this leaves empty go (see `tidy`).
+    `judge_textless`), and the containers this leaves empty go (see `tidy`). It edits the page's
+    own tree (a copy would cost every page of a bulk run): render a page's HTML once, or segment
+    the page again for another `keep`.
     """
     if page.tree is None:
         body = "".join(f"<p>{escape(b.text)}</p>\n"
