@@ -87,11 +87,13 @@ def declare_utf8(tree) -> None:
 
 
 def _strip_scripting(tree) -> None:
-    """Scripts go with their elements; inline ones too: `on*` handlers and `javascript:` links."""
+    """Scripts go with their elements; inline ones too: `on*` handlers and `javascript:` links; and
+    a `<meta http-equiv="refresh">`, which would reload the cleaned page or take it to the live one."""
     for el in tree.iter():
         for name, value in el.items():
             if name.lower().startswith("on") or _runs_script(value):
                 del el.attrib[name]
+    drop(*[meta for meta in tree.iter("meta") if (meta.get("http-equiv") or "").strip().lower() == "refresh"])
 
 
 #: what browsers drop from a URL before reading its scheme: tabs and newlines anywhere, and

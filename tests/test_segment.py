@@ -268,6 +268,19 @@ def test_html_output_carries_no_javascript_link_hidden_by_a_tab_or_a_newline():
     assert "The council met on Tuesday" in html and "Send it now" in html
 
 
+def test_html_output_does_not_reload_or_send_the_reader_to_the_live_page():
+    """A `<meta http-equiv="refresh">` kept in <head> took the cleaned page back to the site after its delay."""
+    from boilerclf.render import render_html
+
+    raw = gzip.decompress((CORPUS / "newspaper-pages" / "html" / "cnn_main_site.html.gz").read_bytes())
+    assert b'http-equiv="refresh" content="1800;url=http://edition.cnn.com' in raw
+    page = segment(raw)
+    for block in page.blocks:
+        block.label = "content"
+    html = render_html(page)
+    assert 'http-equiv="refresh"' not in html.lower() and 'charset="utf-8"' in html
+
+
 def all_content(html):
     """A page segmented with every block labelled content, as a person would keep a whole article."""
     page = segment(html)
