@@ -87,11 +87,25 @@ def declare_utf8(tree) -> None:
 
 
 def _strip_scripting(tree) -> None:
-    """Scripts go with their elements; inline ones too: `on*` handlers and `javascript:` links."""
+    """Scripts go with their elements; inline ones too: `on*` handlers and `javascript:` links; and
+    a `<meta http-equiv="refresh">`, which would reload the cleaned page or take it to the live one."""
     for el in tree.iter():
         for name, value in el.items():
-            if name.lower().startswith("on") or value.strip().lower().startswith("javascript:"):
+            if name.lower().startswith("on") or _runs_script(value):
                 del el.attrib[name]
+    drop(*[meta for meta in tree.iter("meta") if (meta.get("http-equiv") or "").strip().lower() == "refresh"])
+
+
+#: what browsers drop from a URL before reading its scheme: tabs and newlines anywhere, and
+#: C0 controls and spaces at its ends
+_URL_IGNORED = dict.fromkeys(map(ord, "\t\n\r"))
+_URL_ENDS = "".join(map(chr, range(33)))
+
+
+def _runs_script(value: str) -> bool:
+    """A `javascript:` URL as browsers read it, so that `java&#9;script:` is one too (lxml escapes
+    the tab in href, not in formaction or an <svg> link's xlink:href, where it runs)."""
+    return value.translate(_URL_IGNORED).lstrip(_URL_ENDS).lower().startswith("javascript:")
 
 
 def show_lazy_images(tree) -> None:

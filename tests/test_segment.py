@@ -254,6 +254,33 @@ def test_html_output_carries_no_inline_scripts():
     assert 'href="/next"' in html and "The council met on Tuesday." in html
 
 
+def test_html_output_carries_no_javascript_link_hidden_by_a_tab_or_a_newline():
+    """Browsers drop tabs and newlines anywhere in a URL and controls around it, so `java&#9;script:`
+    runs; lxml escapes them in href and action, but not in formaction or an <svg> link's xlink:href."""
+    from boilerclf.render import render_html
+
+    page = all_content('<html><body><form><p>The council met on Tuesday to vote on the budget. '
+                       '<button formaction="java&#9;script:alert(1)">Send it now</button>'
+                       '<svg><a xlink:href="&#1;jav&#10;ascript:alert(2)"><text>chart</text></a></svg></p>'
+                       '</form></body></html>')
+    html = render_html(page)
+    assert "alert" not in html
+    assert "The council met on Tuesday" in html and "Send it now" in html
+
+
+def test_html_output_does_not_reload_or_send_the_reader_to_the_live_page():
+    """A `<meta http-equiv="refresh">` kept in <head> took the cleaned page back to the site after its delay."""
+    from boilerclf.render import render_html
+
+    raw = gzip.decompress((CORPUS / "newspaper-pages" / "html" / "cnn_main_site.html.gz").read_bytes())
+    assert b'http-equiv="refresh" content="1800;url=http://edition.cnn.com' in raw
+    page = segment(raw)
+    for block in page.blocks:
+        block.label = "content"
+    html = render_html(page)
+    assert 'http-equiv="refresh"' not in html.lower() and 'charset="utf-8"' in html
+
+
 def all_content(html):
     """A page segmented with every block labelled content, as a person would keep a whole article."""
     page = segment(html)
