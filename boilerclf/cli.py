@@ -263,8 +263,9 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
           text_views: bool = typer.Option(True, help="Also train on text-only views of HTML pages, so the model "
                                           "works on plain-text input."),
           context: bool = typer.Option(True, help="Train the second stage, which revises each block's label with "
-                                       "its neighbours' (+0.035 macro F1 on the shipped data); it learns from 3-fold "
-                                       "out-of-fold predictions, so it needs at least 3 labelled pages."),
+                                       "its neighbours' (+0.039 macro F1 on the shipped data); it learns from the out-of-fold "
+                                       "predictions of the --folds folds (3 with --folds 0), so it needs at least as "
+                                       "many labelled pages."),
           as_json: bool = typer.Option(False, "--json", help="Print the cross-validation scores as one JSON object."),
           ) -> None:
     """Train a block classifier on labelled pages and save it.
