@@ -112,7 +112,8 @@ _COLOURS = {"content": "green", "promo": "yellow", "subscription": "magenta", "n
 MODEL_OPTION = typer.Option(None, "--model", "-m", help="Model file made by `boilerclf train` "
                             "(default: the model shipped with boilerclf).")
 SUFFIXES = ", ".join(PAGE_SUFFIXES)
-INPUTS_HELP = f"Page files or folders (walked recursively): {SUFFIXES}; or - to read a list of paths from stdin."
+INPUTS_HELP = (f"Page files or folders (walked recursively): {SUFFIXES}; quoted glob patterns; or - to read a list "
+               "of paths from stdin.")
 
 
 def _print_version(value: bool) -> None:
@@ -577,6 +578,9 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
     got another label than predicted. Review pages with `boilerclf show` and fix them with
     `boilerclf relabel` (or any editor). Pages already in the output folder are left as
     they are, so corrections are never overwritten.
+
+    A page that cannot be read is reported on stderr and the others go on; the exit
+    status is 1 if any page failed.
     """
     found, missing = _sources(pages, outdir)
 
