@@ -112,7 +112,8 @@ _COLOURS = {"content": "green", "promo": "yellow", "subscription": "magenta", "n
 MODEL_OPTION = typer.Option(None, "--model", "-m", help="Model file made by `boilerclf train` "
                             "(default: the model shipped with boilerclf).")
 SUFFIXES = ", ".join(PAGE_SUFFIXES)
-INPUTS_HELP = f"Page files or folders (walked recursively): {SUFFIXES}; or - to read a list of paths from stdin."
+INPUTS_HELP = (f"Page files or folders (walked recursively): {SUFFIXES}; quoted glob patterns; or - to read a list "
+               "of paths from stdin.")
 
 
 def _print_version(value: bool) -> None:
@@ -263,8 +264,9 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
           text_views: bool = typer.Option(True, help="Also train on text-only views of HTML pages, so the model "
                                           "works on plain-text input."),
           context: bool = typer.Option(True, help="Train the second stage, which revises each block's label with "
-                                       "its neighbours' (+0.035 macro F1 on the shipped data); it learns from 3-fold "
-                                       "out-of-fold predictions, so it needs at least 3 labelled pages."),
+                                       "its neighbours' (+0.039 macro F1 on the shipped data); it learns from the out-of-fold "
+                                       "predictions of the --folds folds (3 with --folds 0), so it needs at least as "
+                                       "many labelled pages."),
           as_json: bool = typer.Option(False, "--json", help="Print the cross-validation scores as one JSON object."),
           ) -> None:
     """Train a block classifier on labelled pages and save it.
@@ -587,6 +589,9 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
     got another label than predicted. Review pages with `boilerclf show` and fix them with
     `boilerclf relabel` (or any editor). Pages already in the output folder are left as
     they are, so corrections are never overwritten.
+
+    A page that cannot be read is reported on stderr and the others go on; the exit
+    status is 1 if any page failed.
     """
     found, missing = _sources(pages, outdir)
 

@@ -287,3 +287,29 @@ def test_the_notebook_extra_installs_what_the_notebook_imports():
                if not {d.lower() for d in packages_distributions().get(module, [module])} & installed}
     assert "matplotlib" in third_party and not missing
     assert "ipykernel" in installed  # the kernel that runs it
+
+
+def test_a_fresh_install_gets_the_versions_the_shipped_model_loads_with():
+    """pyproject allowed Python 3.10 and any scikit-learn >= 1.4, NumPy >= 1.24, SciPy >= 1.10, but the
+    shipped model loads only with the minor versions it was made with: on Python 3.10 (NumPy 2.2 at
+    most), or once scikit-learn 1.10 is out, the README's `pip install .` then `boilerclf clean`
+    stopped with "made by an incompatible version"."""
+    import tomllib
+    from importlib.metadata import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    from boilerclf.model import CHECKED_LIBRARIES, DEFAULT_MODEL
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pinned = {Requirement(r).name.lower(): Requirement(r).specifier for r in project["dependencies"]}
+    made_with = read_meta(DEFAULT_MODEL)["versions"]
+    pythons = [f"3.{minor}" for minor in range(8, 20) if f"3.{minor}" in SpecifierSet(project["requires-python"])]
+    for lib in CHECKED_LIBRARIES:
+        major, minor = map(int, made_with[lib].split(".")[:2])
+        spec = pinned[lib]
+        assert made_with[lib] in spec and f"{major}.{minor + 1}.0" not in spec and f"{major + 1}.0.0" not in spec
+        assert minor == 0 or f"{major}.{minor - 1}.999" not in spec, (lib, spec)
+        needs = SpecifierSet(metadata(lib)["Requires-Python"] or "")  # the installed one: the model's minor
+        assert all(python + ".0" in needs for python in pythons), (lib, needs, project["requires-python"])
