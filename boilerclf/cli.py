@@ -213,10 +213,12 @@ def _progress(*extra: TextColumn) -> Progress:
 
 
 def _keep(keep: List[str]) -> tuple[str, ...]:
-    bad = [k for k in keep if k not in LABELS]
-    if bad:
-        fail(f"unknown label(s) {', '.join(bad)} for --keep: choose from {', '.join(LABELS)}")
-    return tuple(keep)
+    """The labels given, repeated or comma-separated (`--keep content,promo`, as people type them)."""
+    labels = [k.strip() for value in keep for k in value.split(",") if k.strip()]
+    bad = [k for k in labels if k not in LABELS]
+    if bad or not labels:
+        fail(f"unknown label(s) {', '.join(bad) or repr(','.join(keep))} for --keep: choose from {', '.join(LABELS)}")
+    return tuple(dict.fromkeys(labels))
 
 
 def _print_scores(cv: dict, title: str) -> None:
@@ -452,7 +454,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                                       "per archive, a line per record keyed by record id or url, with its position "
                                       "in the archive (lines may come out of order with several jobs)."),
           keep: List[str] = typer.Option(["content"], help="Labels whose blocks survive (content, promo, subscription, navigation); "
-                                 "repeat for several."),
+                                 "repeat for several, or separate them by commas."),
           fmt: str = typer.Option("text", "--format", "-f", help="text: kept blocks, one per line. html: the page "
                                   "with the other blocks' elements removed, structure kept. jsonl: one record per page "
                                   "with the kept text, the text of each other label, and every block's label and "

@@ -134,6 +134,19 @@ def test_clean_writes_every_format_mirrors_names_and_reports_bad_pages(tmp_path,
     assert before == {p: p.read_bytes() for p in inputs.rglob("*") if p.is_file()}  # inputs untouched
 
 
+def test_keep_takes_labels_separated_by_commas_as_repeated(tmp_path):
+    """`--keep content,promo` was refused as "unknown label(s) content,promo"."""
+    assert invoke("clean", AL_MONITOR, "-o", tmp_path / "a", "--keep", "content,promo").exit_code == 0
+    assert invoke("clean", AL_MONITOR, "-o", tmp_path / "b", "--keep", "content", "--keep", "promo").exit_code == 0
+    kept = (tmp_path / "a" / AL_MONITOR.with_suffix(".txt").name).read_text()
+    assert kept == (tmp_path / "b" / AL_MONITOR.with_suffix(".txt").name).read_text()
+    assert invoke("clean", AL_MONITOR, "-o", tmp_path / "c").exit_code == 0
+    content = (tmp_path / "c" / AL_MONITOR.with_suffix(".txt").name).read_text()
+    assert set(content.splitlines()) < set(kept.splitlines())  # the promo lines too
+    result = invoke("clean", AL_MONITOR, "-o", tmp_path / "d", "--keep", "content,ads")
+    assert result.exit_code == 2 and "unknown label(s) ads" in result.output
+
+
 def test_clean_rejects_unknown_labels_and_formats(tmp_path):
     assert invoke("clean", AL_MONITOR, "-o", tmp_path, "--keep", "ads").exit_code == 2
     assert invoke("clean", AL_MONITOR, "-o", tmp_path, "--format", "pdf").exit_code == 2
