@@ -551,7 +551,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
     earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""
     err.print(escape(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "
                      f"({pages / max(elapsed, 1e-9):.1f} pages/s); skipped {len(found) - len(todo)} inputs already "
-                     f"done (--overwrite redoes them) and {skipped} non-HTML records; {len(failures)} failed"
+                     f"done (--overwrite redoes them) and {skipped} archive records that are not pages; {len(failures)} failed"
                      + earlier + (f" (see {outdir / batch.ERRORS_FILE})" if listed else "")
                      + f"; blocks per label: {labels}"))
     raise typer.Exit(1 if listed else 0)

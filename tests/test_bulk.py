@@ -75,6 +75,23 @@ def write_warc(path, pages, extra=True):
                                                           payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n")))
 
 
+def test_warc_responses_with_an_error_or_redirect_status_are_skipped_and_counted(tmp_path):
+    """A crawl's 404 pages and redirects were cleaned as pages: "Page not found" and the site's
+    menus, or a "Moved" stub, in a corpus of articles."""
+    page = gzip.decompress(NEWS[0].read_bytes())
+    with open(tmp_path / "crawl.warc", "wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        for i, status in enumerate(["200 OK", "404 Not Found", "301 Moved Permanently", "206 Partial Content"]):
+            headers = StatusAndHeaders(status, [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(f"https://example.org/{i}", "response",
+                                                          payload=io.BytesIO(page), http_headers=headers))
+    result = invoke("clean", tmp_path / "crawl.warc", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert "and 2 archive records that are not pages" in " ".join(result.output.split())
+    assert [r["url"] for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == ["https://example.org/0",
+                                                                          "https://example.org/3"]
+
+
 def test_warc_and_jsonl_archives_give_one_jsonl_per_archive(tmp_path):
     pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:3]]
     write_warc(tmp_path / "crawl.warc.gz", pages)
@@ -86,7 +103,7 @@ def test_warc_and_jsonl_archives_give_one_jsonl_per_archive(tmp_path):
     result = invoke("clean", tmp_path / "crawl.warc.gz", tmp_path / "scrape.jsonl", "-o", out, "-j", "1")
     assert result.exit_code == 1  # two bad JSONL lines
     text = " ".join(result.output.split())
-    assert "skipped 0 inputs already done (--overwrite redoes them) and 2 non-HTML records; 2 failed" in text
+    assert "skipped 0 inputs already done (--overwrite redoes them) and 2 archive records that are not pages; 2 failed" in text
     warc = jsonl(out / "crawl.jsonl")
     assert [r["url"] for r in warc] == [f"https://example.org/{i}" for i in range(3)]
     assert all(r["record"].startswith("<urn:uuid:") and r["text"] and r["blocks"] for r in warc)
@@ -582,7 +599,7 @@ def test_a_warc_response_without_content_type_is_read_by_its_payload_type_or_sta
                 record.rec_headers.add_header("WARC-Identified-Payload-Type", identified)
             writer.write_record(record)
     result = invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / "out", "-j", "1")
-    assert result.exit_code == 0 and "and 3 non-HTML records" in " ".join(result.output.split()), result.output
+    assert result.exit_code == 0 and "and 3 archive records that are not pages" in " ".join(result.output.split()), result.output
     lines = jsonl(tmp_path / "out" / "crawl.jsonl")
     assert [line["url"] for line in lines] == [f"https://example.org/{i}" for i, r in enumerate(records) if r[2]]
     assert all("served without a content type" in line["text"] for line in lines)
