@@ -162,7 +162,8 @@ def _ascii_compatible(name: str) -> bool:
     """Whether an encoding reads ASCII bytes as ASCII: a page's own declaration, found as ASCII in
     its bytes, cannot name one that does not (UTF-16, UTF-32, EBCDIC), as WHATWG has browsers know."""
     try:
-        return codecs.decode(b"<meta charset=x>", name) == "<meta charset=x>"
+        # bytes.decode, not codecs.decode, which runs bytes-to-bytes codecs (zlib: its own error)
+        return b"<meta charset=x>".decode(name) == "<meta charset=x>"
     except (LookupError, UnicodeError, TypeError, ValueError):
         return True  # not a text encoding: decoding below says so
 

@@ -109,6 +109,15 @@ def test_a_declaration_naming_an_encoding_the_bytes_cannot_be_in_is_passed_over(
     assert [b.text for b in segment(wrong).blocks] == [b.text for b in segment(raw).blocks]
 
 
+@pytest.mark.parametrize("declared", ["zlib", "zip", "bz2", "base64", "hex"])
+def test_a_declaration_naming_a_codec_that_is_no_text_encoding_is_no_charset(declared):
+    """Python's bytes-to-bytes codecs are no encodings: the test of a declaration's ASCII ran them
+    (codecs.decode), and zlib's and bz2's errors (neither a UnicodeError nor a ValueError) stopped
+    the page, which `decode` never does."""
+    page = f'<html><head><meta charset="{declared}"></head><body><p>Un café crème, s\'il vous plaît.</p></body></html>'
+    assert decode(page.encode("cp1252")) == page
+
+
 @pytest.mark.parametrize("block", [2, 7])
 def test_undeclared_short_french_cp1252_is_not_read_as_cp1250(block):
     """charset-normalizer ranks cp1250 or a DOS code page first on short French texts
