@@ -91,7 +91,8 @@ def _strip_scripting(tree) -> None:
     a `<meta http-equiv="refresh">`, which would reload the cleaned page or take it to the live one."""
     for el in tree.iter():
         for name, value in el.items():
-            if name.lower().startswith("on") or _runs_script(value):
+            # an SVG animation's `values`: a list, whose every item the animated href takes
+            if name.lower().startswith("on") or any(map(_runs_script, value.split(";") if name == "values" else [value])):
                 del el.attrib[name]
     drop(*[meta for meta in tree.iter("meta") if (meta.get("http-equiv") or "").strip().lower() == "refresh"])
 

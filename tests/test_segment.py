@@ -277,6 +277,19 @@ def test_html_output_carries_no_javascript_link_hidden_by_a_tab_or_a_newline():
     assert "The council met on Tuesday" in html and "Send it now" in html
 
 
+def test_html_output_carries_no_javascript_link_among_an_svg_animations_values():
+    """An <svg> link's href animated through `values="x;javascript:…"` ends on the javascript: URL
+    (`fill="freeze"`), which a click runs: only the list's first item was checked."""
+    from boilerclf.render import render_html
+
+    page = all_content('<html><body><p>The council met on Tuesday to vote on the budget. <svg><a>'
+                       '<animate attributeName="href" values="x; javascript:alert(1)" dur="1s" fill="freeze"/>'
+                       '<text>chart</text></a></svg> The vote is next week.</p></body></html>')
+    html = render_html(page)
+    assert "alert" not in html
+    assert "The council met on Tuesday" in html and "<animate" in html
+
+
 def test_html_output_does_not_reload_or_send_the_reader_to_the_live_page():
     """A `<meta http-equiv="refresh">` kept in <head> took the cleaned page back to the site after its delay."""
     from boilerclf.render import render_html
