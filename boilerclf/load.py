@@ -164,8 +164,8 @@ def _ascii_compatible(name: str) -> bool:
     try:
         # bytes.decode, not codecs.decode, which runs bytes-to-bytes codecs (zlib: its own error)
         return b"<meta charset=x>".decode(name) == "<meta charset=x>"
-    except (LookupError, UnicodeError, TypeError, ValueError):
-        return True  # not a text encoding: decoding below says so
+    except (LookupError, UnicodeError, TypeError, ValueError):  # no text encoding, or not one of ASCII (UTF-32)
+        return False
 
 
 def _mostly_utf8(data: bytes, final: bool = True) -> str | None:
