@@ -33,7 +33,7 @@ from .dataset import fingerprint, text_view
 from .features import FEATURES_VERSION, BlockFeatures
 from .labels import blocks_with_labels
 from .page import LABELS, Block, ModelError, Page
-from .render import to_json
+from .render import output_text, to_json
 from .segment import segment, site_of
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "default.boilerclf"
@@ -200,13 +200,14 @@ class Model:
 
     def clean(self, html: bytes | str, keep: Sequence[str] | str = ("content",), url: Optional[str] = None, *,
               text: bool = False) -> str:
-        """The text of the blocks whose label is in `keep`, one block per line.
+        """The text of the blocks whose label is in `keep`, one block per line (a `<pre>`, such
+        as code, keeps its own line breaks and indentation).
 
         `keep`: labels of `LABELS`, or one label as a str. An unknown label raises ValueError,
         as a typo would otherwise give "" without a word. `url` and the other errors: see `classify`.
         """
         wanted = self._keep(keep)
-        return "\n".join(b.text for b in self.classify(html, url, text=text) if b.label in wanted)
+        return "\n".join(output_text(b) for b in self.classify(html, url, text=text) if b.label in wanted)
 
     def _keep(self, keep: Sequence[str] | str) -> frozenset[str]:
         wanted = frozenset([keep] if isinstance(keep, str) else keep)

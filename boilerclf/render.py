@@ -12,7 +12,7 @@ import lxml.html
 from lxml import etree
 
 from .page import LABELS, Block, Page
-from .segment import BLOCK_TAGS, SKIP_TAGS, hidden_elements, html_blocks, is_hidden
+from .segment import BLOCK_TAGS, SKIP_TAGS, hidden_elements, html_blocks, is_hidden, strip_invisible
 
 FORMATS = ("text", "html", "jsonl")
 SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
@@ -40,8 +40,21 @@ _IMAGE_SRCSET = re.compile(r"(?:^|\s)(?=\S*\.(?:jpe?g|png|webp|gif|avif))\S*\s+\
 
 
 def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
-    """The kept blocks' text, one block per line."""
-    return "".join(b.text + "\n" for b in page.blocks if b.label in keep)
+    """The kept blocks' text, one block per line (a `<pre>` on its own lines: see `output_text`)."""
+    return "".join(output_text(b) + "\n" for b in page.blocks if b.label in keep)
+
+
+def output_text(block: Block) -> str:
+    """A block's text as written out. A whole `<pre>` (code, verse) keeps its line breaks and
+    indentation, where the features see its words with the spaces collapsed, as every block's."""
+    if block.tag == "pre" and block.element is not None:
+        raw = strip_invisible(etree.tostring(block.element, method="text", encoding="unicode", with_tail=False))
+        if " ".join(raw.split()) == block.text:  # the block is the whole <pre>, nothing hidden in it
+            lines = [line.rstrip() for line in raw.splitlines()]
+            while lines and not lines[-1]:
+                lines.pop()
+            return "\n".join(lines).lstrip("\n")
+    return block.text
 
 
 def drop(*elements) -> None:

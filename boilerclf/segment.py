@@ -58,7 +58,7 @@ def _cues(key: tuple) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return found
 
 
-def _visible(text: str) -> str:
+def strip_invisible(text: str) -> str:
     """`text` without the invisible characters: a scan first, since they are rare and
     removing costs a pass per character."""
     return _INVISIBLE.sub("", text) if "\u00ad" in text or "\ufeff" in text or "\u2060" in text else text
@@ -108,7 +108,7 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
     def flush() -> None:
         readable = state.readable
         link_chars = state.link_chars
-        text = " ".join(_visible("".join(parts)).split()) if readable else ""
+        text = " ".join(strip_invisible("".join(parts)).split()) if readable else ""
         found = tuple(nodes)
         parts.clear()
         nodes.clear()
@@ -189,7 +189,7 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
 def text_lines(text: str) -> Iterator[str]:
     """Plain-text pages: one block per non-empty line (chunks split on single newlines too)."""
     for line in text.splitlines():
-        line = _SPACE.sub(" ", _visible(line)).strip()
+        line = _SPACE.sub(" ", strip_invisible(line)).strip()
         if _READABLE.search(line):
             yield line
 

@@ -533,3 +533,20 @@ def test_text_after_a_hidden_link_is_not_counted_as_linked():
         <ul><li><a href="/news/">News</a></li></ul></body></html>""")
     assert [(b.text, b.link_chars) for b in page.blocks] == [
         ("Findings", 0), ("The survey covered 4,000 households in twelve districts.", 0), ("News", 4)]
+
+
+def test_text_output_keeps_the_line_breaks_and_indentation_of_code():
+    """A <pre> came out as one line, its spaces collapsed: `// comment` swallowed the rest of the code."""
+    import boilerclf
+    from boilerclf.render import render_text
+
+    raw = gzip.decompress((CORPUS / "readability-pages" / "002" / "source.html.gz").read_bytes())
+    page = all_content(raw)
+    code = next(b for b in page.blocks if b.tag == "pre" and b.text.startswith('fetch("/data.json")'))
+    assert "\n" not in code.text  # what the features see, as for every block
+    lines = render_text(page).splitlines()
+    start = lines.index('fetch("/data.json").then(function(res) {')
+    assert lines[start + 1:start + 3] == ["  // res instanceof Response == true.", "  if (res.ok) {"]
+    assert {b.text for b in page.blocks if b.tag != "pre"} <= set(lines)  # other blocks: one line each, as before
+    cleaned = boilerclf.load_model().clean(raw, keep=boilerclf.LABELS)  # the API writes what the CLI does
+    assert "\n  // res instanceof Response == true.\n" in cleaned
