@@ -47,7 +47,7 @@ def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
 def output_text(block: Block) -> str:
     """A block's text as written out. A whole `<pre>` (code, verse) keeps its line breaks and
     indentation, where the features see its words with the spaces collapsed, as every block's."""
-    if block.tag == "pre" and block.element is not None:
+    if block.tag == "pre" and block.element is not None and not _parted(block):
         raw = strip_invisible(etree.tostring(block.element, method="text", encoding="unicode", with_tail=False))
         if " ".join(raw.split()) == block.text:  # the block is the whole <pre>, nothing hidden in it
             lines = [line.rstrip() for line in raw.splitlines()]
@@ -55,6 +55,25 @@ def output_text(block: Block) -> str:
                 lines.pop()
             return "\n".join(lines).lstrip("\n")
     return block.text
+
+
+def _parted(block: Block) -> bool:
+    """Another block of the page comes from the block's element or from inside it (a `<br>` in a
+    `<pre>`): told by its neighbours, since a subtree's blocks come one after another, past form
+    controls, whose text is an attribute's. Testing each block against its whole `<pre>`'s text
+    instead read the `<pre>` once a block: quadratic."""
+    page, el = block.page, block.element
+    if page is None or page.blocks[block.index:block.index + 1] != [block]:
+        return False  # a block on its own: the text decides
+    blocks = page.blocks
+    for step in (-1, 1):
+        i = block.index + step
+        while 0 <= i < len(blocks) and blocks[i].tag == "input":
+            i += step
+        other = blocks[i].element if 0 <= i < len(blocks) else None
+        if other is not None and (other is el or el in other.iterancestors()):
+            return True
+    return False
 
 
 def drop(*elements) -> None:

@@ -550,3 +550,16 @@ def test_text_output_keeps_the_line_breaks_and_indentation_of_code():
     assert {b.text for b in page.blocks if b.tag != "pre"} <= set(lines)  # other blocks: one line each, as before
     cleaned = boilerclf.load_model().clean(raw, keep=boilerclf.LABELS)  # the API writes what the CLI does
     assert "\n  // res instanceof Response == true.\n" in cleaned
+
+
+def test_text_output_of_a_pre_split_into_many_blocks_reads_the_pre_once_not_once_a_block(monkeypatch):
+    """Each block of a <pre> parted by <br> was compared with the whole <pre>'s text, serialised again
+    for each: quadratic, and outside the page's time limit (a log of 8,000 <br> lines took 22 s)."""
+    from boilerclf import render
+
+    page = all_content("<html><body><pre>" + "log line<br>" * 3000 + "</pre><pre>a\n  b<input type=submit value=Go></pre></body></html>")
+    read = []
+    tostring = render.etree.tostring
+    monkeypatch.setattr(render.etree, "tostring", lambda el, **kw: read.append(el) or tostring(el, **kw))
+    assert render.render_text(page) == "log line\n" * 3000 + "a\n  b\nGo\n"
+    assert len(read) == 1  # the whole <pre> (its form control's text is its own block), which keeps its lines
