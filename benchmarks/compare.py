@@ -3,7 +3,8 @@ resiliparse and boilerpy3, on the same held-out pages, in one run.
 
 1. corpus/trafilatura-eval: the `with` snippets must be kept, the `without` snippets dropped;
    precision, recall and F1 counted as trafilatura's own evaluation counts them (a snippet is
-   found when it is a substring of the output).
+   found when it is a substring of the output; both in Unicode NFC, so that a page writing a
+   letter as one code point and a snippet writing it as two still match).
 2. corpus/readability-pages: token-level precision, recall and F1 of the extracted text against
    the text of expected.html (mean over pages).
 3. milliseconds per page for each system.
@@ -18,6 +19,7 @@ import gzip
 import json
 import re
 import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -108,6 +110,10 @@ def readability_pages(sites, sources, limit):
     return kept[:limit] if limit else kept, total
 
 
+def normal(text):
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
 def prf(tp, fp, fn):
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
@@ -137,11 +143,11 @@ def main():
             out = run(fn, html)
             elapsed += time.perf_counter() - start
             pages += 1
-            out = " ".join(out.split())
+            out = normal(out)
             for s in row["with"]:
-                counts["tp" if " ".join(s.split()) in out else "fn"] += 1
+                counts["tp" if normal(s) in out else "fn"] += 1
             for s in row["without"]:
-                counts["fp" if " ".join(s.split()) in out else "tn"] += 1
+                counts["fp" if normal(s) in out else "tn"] += 1
         sp, sr, sf = prf(counts["tp"], counts["fp"], counts["fn"])
         per_page = []
         for _, html, expected in readable:
@@ -149,7 +155,7 @@ def main():
             out = run(fn, html)
             elapsed += time.perf_counter() - start
             pages += 1
-            got, want = Counter(WORD.findall(out.lower())), Counter(WORD.findall(expected.lower()))
+            got, want = Counter(WORD.findall(normal(out).lower())), Counter(WORD.findall(normal(expected).lower()))
             overlap = sum((got & want).values())
             per_page.append(prf(overlap, sum(got.values()) - overlap, sum(want.values()) - overlap))
         rp, rr, rf = (sum(x[i] for x in per_page) / max(len(per_page), 1) for i in range(3))
