@@ -98,10 +98,6 @@ def cached_model(model_path: Optional[str] = None, copy: Optional[str] = None) -
     return _MODELS[model_path]
 
 
-def _model(settings: Settings) -> Model:
-    return cached_model(settings.model_path, settings.model_copy)
-
-
 @contextlib.contextmanager
 def time_limit(seconds: float, limit: Optional[float] = None) -> Iterator[None]:
     """Interrupt a page that runs too long (SIGALRM: only in a process's main thread; no-op elsewhere).
@@ -127,15 +123,6 @@ def time_limit(seconds: float, limit: Optional[float] = None) -> Iterator[None]:
 PAGE_ERRORS = (Exception,)
 
 
-def read(data: bytes | str, settings: Settings, *, text: bool = False, source: str = "",
-         url: Optional[str] = None, sources: bool = False, charset: Optional[str] = None) -> Page:
-    """Decode and segment one page, within the size and time limits (`sources`: for html output)."""
-    if settings.max_bytes and len(data) > settings.max_bytes:
-        raise TooLarge(f"{len(data):,} bytes", settings.max_bytes)
-    with time_limit(settings.timeout):
-        return segment(data, text=text, source=source, url=url, sources=sources, charset=charset)
-
-
 def _reason(error: Exception) -> str:
     return str(error) if isinstance(error, BoilerclfError) else f"{type(error).__name__}: {error}"
 
@@ -148,7 +135,7 @@ def label(pages: list[Page], settings: Settings, budgets: Sequence[float]) -> li
     One call for many pages because the feature arrays and the context stage's 160 trees
     cost per call: a call per page took ~3 of its ~20 ms.
     """
-    model = _model(settings)
+    model = cached_model(settings.model_path, settings.model_copy)
     if len(pages) > 1:
         try:  # within the smallest budget: a slow page then fails alone below, not in company
             with time_limit(min(budgets), settings.timeout):
@@ -179,15 +166,19 @@ class _Batch:
         self.size = 0
 
     def add(self, owner: Any, data: bytes | str, **where) -> None:
-        if self.items and (len(self.items) >= CHUNK or self.size + len(data) > BATCH_BYTES):
+        """Read one page (`where`: `segment`'s keywords) within the size and time limits."""
+        if _full(len(self.items), self.size, len(data), CHUNK, BATCH_BYTES):
             self.flush()
+        max_bytes, limit = self.settings.max_bytes, self.settings.timeout  # reading and labelling share one page's limit
         start = time.monotonic()
         try:
-            page = read(data, self.settings, **where)
+            if max_bytes and len(data) > max_bytes:
+                raise TooLarge(f"{len(data):,} bytes", max_bytes)
+            with time_limit(limit):
+                page = segment(data, **where)
         except PAGE_ERRORS as e:
             self.fail(owner, _reason(e))
             return
-        limit = self.settings.timeout  # reading and labelling share one page's limit
         self.items.append((owner, page, max(limit - (time.monotonic() - start), 1e-3) if limit else 0.0))
         self.size += len(data)
 
@@ -322,13 +313,19 @@ def _size(path: Path) -> int:
         return 1
 
 
+def _full(items: int, held: int, n: int, count: int, size: int) -> bool:
+    """Whether a group of `items` holding `held` bytes closes before one of `n` bytes joins it: at
+    `count` items, or past `size` bytes (so that a bigger one goes alone)."""
+    return items > 0 and (items >= count or held + n > size)
+
+
 def groups(items: Iterable[T], count: int, size: int, size_of: Callable[[T], int]) -> Iterator[list[T]]:
-    """Consecutive items, at most `count` of them and about `size` bytes of input (a bigger one goes alone)."""
+    """Consecutive items, at most `count` of them and about `size` bytes of input (see `_full`)."""
     group: list[T] = []
     held = 0
     for item in items:
         n = size_of(item)
-        if group and (len(group) >= count or held + n > size):
+        if _full(len(group), held, n, count, size):
             yield group
             group, held = [], 0
         group.append(item)
