@@ -54,6 +54,12 @@ def text_view(page: Page) -> Page:
                 url=page.url, site=page.site, view_of=page)
 
 
+def with_text_views(pages: Iterable[Page], text_views: bool = True) -> list[Page]:
+    """The pages, each HTML one followed by its text view if `text_views`."""
+    return [view for page in pages for view in ((page, text_view(page)) if text_views and page.tree is not None
+                                                else (page,))]
+
+
 def read_pages(inputs: Iterable[Path | str], progress: Optional[Callable[[Path], None]] = None) -> list[Page]:
     """Read every labelled page under the inputs, with its site taken from the manifest or URL."""
     return [page for page, _ in labelled_pages(inputs, progress)]

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .dataset import text_view
+from .dataset import with_text_views
 from .model import Model, scores
 from .page import InputError, Page
 
 
 def evaluate(model: Model, pages: Sequence[Page], *, text_views: bool = False, worst: int = 10) -> dict:
     """Predict every page (keeping its gold labels aside) and compare on the labelled blocks."""
-    views = [v for p in pages for v in ((p, text_view(p)) if text_views and p.tree is not None else (p,))]
+    views = with_text_views(pages, text_views)
     gold = [[b.label for b in v.blocks] for v in views]
     model.predict_pages(views)
     truth: list[str] = []

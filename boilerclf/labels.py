@@ -156,16 +156,3 @@ def write_labelled(path: Path, page: Page, *, through_links: bool = False) -> No
     if path.suffix.lower() == ".gz":
         data = gzip.compress(data, mtime=0)
     write_atomic(path, data, through_links=through_links)
-
-
-def blocks_with_labels(pages: Iterable[Page]) -> tuple[list[Block], list[str], int]:
-    """The labelled blocks of pages, their labels, and how many blocks had no label."""
-    blocks, labels, unlabelled = [], [], 0
-    for page in pages:
-        for block in page.blocks:
-            if block.label:
-                blocks.append(block)
-                labels.append(block.label)
-            else:
-                unlabelled += 1
-    return blocks, labels, unlabelled

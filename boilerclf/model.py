@@ -29,9 +29,8 @@ from sklearn.pipeline import Pipeline
 
 from .batch import write_atomic
 from .context import ContextClassifier, decide
-from .dataset import fingerprint, text_view
+from .dataset import fingerprint, with_text_views
 from .features import FEATURES_VERSION, BlockFeatures
-from .labels import blocks_with_labels
 from .page import LABELS, Block, ModelError, Page
 from .render import output_text, to_json
 from .segment import segment, site_of
@@ -77,9 +76,9 @@ def site_group(page: Page) -> str:
 
 def training_set(pages: Sequence[Page], text_views: bool = True) -> tuple[list[Block], list[str], list[str], int]:
     """Labelled blocks, labels, site groups, and the count of unlabelled blocks."""
-    views = [view for page in pages for view in ((page, text_view(page)) if text_views and page.tree is not None
-                                                  else (page,))]
-    blocks, labels, _ = blocks_with_labels(views)
+    views = with_text_views(pages, text_views)
+    blocks = [b for view in views for b in view.blocks if b.label]
+    labels = [str(b.label) for b in blocks]
     unlabelled = sum(b.label is None for page in pages for b in page.blocks)
     site = {id(page): site_group(page) for page in views}
     groups = [site[id(b.page)] if b.page else "" for b in blocks]
@@ -183,7 +182,7 @@ class Model:
             probas = self.predict_proba(blocks)
             for block, row, best in zip(blocks, probas.round(4).tolist(), decide(probas, _page_ids(blocks), labels)):
                 block.label = labels[best]
-                block.proba = {**unknown, **dict(zip(labels, row))} if unknown else dict(zip(labels, row))
+                block.proba = {**unknown, **dict(zip(labels, row))}
         return pages
 
     def classify(self, html: bytes | str, url: Optional[str] = None, *, text: bool = False) -> list[Block]:
