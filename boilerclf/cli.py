@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, List, NoReturn, Optional, TypeVar
@@ -221,18 +222,22 @@ def _keep(keep: List[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(labels))
 
 
-def _print_scores(cv: dict, title: str) -> None:
+def _table(title: str, *columns: str) -> Table:
+    """A table whose first column names the rows, the others holding figures (right-aligned)."""
     table = Table(title=title)
-    for column in ("label", "precision", "recall", "F1", "support"):
-        table.add_column(column, justify="left" if column == "label" else "right")
+    table.add_column(columns[0])
+    for column in columns[1:]:
+        table.add_column(column, justify="right")
+    return table
+
+
+def _print_scores(cv: dict, title: str) -> None:
+    table = _table(title, "label", "precision", "recall", "F1", "support")
     for label, s in cv["per_label"].items():
         table.add_row(label, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"]))
     table.add_row("macro", "", "", f"{cv['macro_f1']:.3f}", "")
     _print_table(table)
-    matrix = Table(title="Confusion matrix (rows: true label, columns: predicted)")
-    matrix.add_column("")
-    for label in LABELS:
-        matrix.add_column(label, justify="right")
+    matrix = _table("Confusion matrix (rows: true label, columns: predicted)", "", *LABELS)
     for label, row in zip(LABELS, cv["confusion"]):
         matrix.add_row(label, *map(str, row))
     _print_table(matrix)
@@ -405,9 +410,7 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
         print(to_json(result, indent=1))
         return
     _print_scores(result, f"{result['pages']} pages" + (" and their text-only views" if text_views else ""))
-    table = Table(title="Worst pages")
-    for column in ("page", "blocks", "errors", "accuracy"):
-        table.add_column(column, justify="left" if column == "page" else "right")
+    table = _table("Worst pages", "page", "blocks", "errors", "accuracy")
     for row in result["worst_pages"]:
         table.add_row(escape(row["page"]), str(row["blocks"]), str(row["errors"]), f"{row['accuracy']:.3f}")
     _print_table(table)
@@ -481,9 +484,6 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
     `OUTDIR/boilerclf-errors.jsonl` while the others go on; the exit status is 1 if any
     page failed, 2 for a usage error.
     """
-    import os
-    import time
-
     if fmt not in FORMATS:
         fail(f"unknown --format {fmt!r}: choose from {', '.join(FORMATS)}")
     if backend not in (None, "dask"):
@@ -697,11 +697,7 @@ def stats(data: List[Path] = typer.Argument(..., metavar="DATA...", help="Labell
     out.print(f"{counts['pages']} pages, {counts['sites']} sites, {counts['languages']} languages"
               + (f" ({without} pages with none in a manifest)" if without else "")
               + f", {counts['unlabelled_blocks']} unlabelled blocks; pages per corpus: {counts['pages_per_corpus']}")
-    table = Table(title="Pages and labelled blocks per language")
-    table.add_column("language")
-    table.add_column("pages", justify="right")
-    for label in LABELS:
-        table.add_column(label, justify="right")
+    table = _table("Pages and labelled blocks per language", "language", "pages", *LABELS)
     rows = [("all", counts["pages"], counts["blocks_per_label"]), ("sites", "", counts["sites_per_label"]),
             *((language, counts["pages_per_language"][language], per_label)
               for language, per_label in counts["blocks_per_language"].items())]
@@ -771,7 +767,6 @@ def relabel(page: Path = typer.Argument(..., metavar="PAGE",
         m = _RANGE.match(change)
         if m is None or m.group(3) not in LABELS:
             fail(f"bad change {change!r}: expected START[-END]=LABEL with LABEL one of {', '.join(LABELS)}")
-            return
         start, end = int(m.group(1)), int(m.group(2) or m.group(1))
         if start > end:
             fail(f"bad range {change!r}: it is reversed, write {end}-{start}={m.group(3)}")
