@@ -50,14 +50,13 @@ REGIONS = (3, 10)
 
 def _directional_mean(probas: np.ndarray, page_ids: np.ndarray, span: int, direction: int) -> np.ndarray:
     """Mean probabilities of the `span` blocks before (direction -1) or after (+1) each block, same page."""
-    n = len(probas)
+    if not np.all(page_ids[1:] >= page_ids[:-1]):
+        return np.zeros_like(probas)
     # float64: the first stage gives float32, whose running sum over many pages would make a
     # page's means depend on the pages labelled with it
     cumulative = np.vstack([np.zeros((1, probas.shape[1])), np.cumsum(probas, axis=0, dtype=np.float64)])
-    index = np.arange(n)
-    starts = np.searchsorted(page_ids, page_ids, side="left") if _sorted(page_ids) else None
-    if starts is None:
-        return np.zeros_like(probas)
+    index = np.arange(len(probas))
+    starts = np.searchsorted(page_ids, page_ids, side="left")
     ends = np.searchsorted(page_ids, page_ids, side="right")
     if direction < 0:
         lo, hi = np.maximum(index - span, starts), index
@@ -66,10 +65,6 @@ def _directional_mean(probas: np.ndarray, page_ids: np.ndarray, span: int, direc
     width = np.maximum(hi - lo, 0)[:, None]
     total = cumulative[np.maximum(hi, lo)] - cumulative[lo]
     return np.where(width > 0, total / np.maximum(width, 1), 0.0)
-
-
-def _sorted(page_ids: np.ndarray) -> bool:
-    return bool(np.all(page_ids[1:] >= page_ids[:-1])) if len(page_ids) > 1 else True
 
 
 _THREADS = ThreadpoolController()
