@@ -247,8 +247,20 @@ class Model:
         return _classify_in_processes(self, pages, workers, text, errors)
 
     def save(self, path: Path | str) -> None:
-        """Write the model as a zip of `meta.json` and the estimators in skops' secure format."""
-        save_model(self, path)
+        """Write the model as a zip of `meta.json` (readable without loading anything, see `read_meta`)
+        and the estimators in skops' secure format."""
+        path = Path(path)
+        if path.is_dir():  # else the rename at the end fails on a temporary name the caller never gave
+            raise ModelError(f"{path} is a folder: give the model file's path, e.g. {path / 'model.boilerclf'}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        import skops.io as sio  # here, not at the top: importing it imports all of scikit-learn (~2.7 s)
+
+        payload = sio.dumps({"pipeline": self.pipeline, "context": self.context})
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(MANIFEST, to_json({"format": FORMAT, **self.meta}, indent=1))
+            archive.writestr(ESTIMATORS, payload)
+        write_atomic(path, buffer.getvalue())  # whole or not at all, even on Ctrl-C; no temporary file left
 
 
 #: input bytes of one task sent to a worker, about: a task holds its pages and their blocks
@@ -409,22 +421,6 @@ def _check_compatible(meta: dict, path: Path) -> None:
     if problems:
         raise ModelError(f"{path} was made by an incompatible version: " + "; ".join(problems) +
                          ". Retrain it with `boilerclf train DATA -o MODEL` on this installation.")
-
-
-def save_model(model: Model, path: Path | str) -> None:
-    """A model file is a zip: `meta.json` (readable without loading anything) and `estimators.skops`."""
-    path = Path(path)
-    if path.is_dir():  # else the rename at the end fails on a temporary name the caller never gave
-        raise ModelError(f"{path} is a folder: give the model file's path, e.g. {path / 'model.boilerclf'}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    import skops.io as sio  # here, not at the top: importing it imports all of scikit-learn (~2.7 s)
-
-    payload = sio.dumps({"pipeline": model.pipeline, "context": model.context})
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MANIFEST, to_json({"format": FORMAT, **model.meta}, indent=1))
-        archive.writestr(ESTIMATORS, payload)
-    write_atomic(path, buffer.getvalue())  # whole or not at all, even on Ctrl-C; no temporary file left
 
 
 def read_meta(path: Path | str) -> dict:

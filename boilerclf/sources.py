@@ -196,8 +196,8 @@ def _listed(stdin: Iterable[str]) -> list[str]:
     return [line for line in lines if line]
 
 
-def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = None,
-                 outdir: Optional[Path] = None, missing: Optional[list[str]] = None) -> list[Source]:
+def find_sources(inputs: Iterable[str | Path], outdir: Optional[Path] = None,
+                 missing: Optional[list[str]] = None) -> list[Source]:
     """Every input file: folders are walked, globs expanded, and `-` reads paths from stdin.
     With `outdir` (where outputs go), a folder that contains it is refused, and files inside it
     (a glob or list that matches the last run's outputs) are passed over. With `missing`, the
@@ -206,7 +206,7 @@ def find_sources(inputs: Iterable[str | Path], stdin: Optional[Iterable[str]] = 
     items: list[tuple[str, bool]] = []
     for item in map(str, inputs):
         if item == "-":
-            items += [(line, True) for line in _listed(stdin if stdin is not None else sys.stdin)]
+            items += [(line, True) for line in _listed(sys.stdin)]
         else:
             items.append((item, False))
     sources, seen = [], set()
