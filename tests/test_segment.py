@@ -190,6 +190,16 @@ def test_void_elements_do_not_swallow_what_follows():
     assert '<img src="a.jpg"' in render_html(page)
 
 
+def test_a_noscript_that_leaves_a_div_open_does_not_swallow_the_page():
+    """`<noscript><div id="mms_nojava"></noscript>`: libxml2 ignored the </noscript> (an end tag
+    cannot close a <div>), nested the rest of the page in the skipped noscript: no block at all,
+    where browsers show the article. The noscript keeps its own markup (lazy images' copies)."""
+    page = read_page(CORPUS / "trafilatura-eval" / "html" / "parcoabruzzo.it.58354.html.gz")
+    assert any(b.tag == "h1" and b.text == "ORSO MARSICANO: 2019 UN ANNO DA RECORD" for b in page.blocks)
+    assert any(b.tag == "p" and b.text.startswith("Il risultato è molto positivo") for b in page.blocks)
+    assert [el.get("id") for el in page.tree.find("body/noscript").iter()] == [None, "mms_nojava"]
+
+
 def test_soft_hyphens_and_joiners_vanish_from_block_text():
     html = "<p>Genesenen\u00adnachweise gelten wieder\u2060.</p><p>\ufeffZweiter Absatz</p>"
     assert [b.text for b in segment(html).blocks] == ["Genesenennachweise gelten wieder.", "Zweiter Absatz"]
