@@ -193,7 +193,7 @@ def build_dom(text: str):
     A parser per call: its error log is how libxml2 says it cut a page nested deeper than
     it allows (2,048 levels), which would otherwise lose that text silently.
     """
-    text = _NOSCRIPT.sub(_close_noscript, _XML_DECL.sub("", text, count=1))
+    text = close_noscripts(_XML_DECL.sub("", text, count=1))
     if not text.strip():
         raise InputError("empty page")
     # etree's parser, not lxml.html's: its elements need no Python class lookup, which cost
@@ -211,30 +211,40 @@ def build_dom(text: str):
     return tree
 
 
-#: a <noscript> as a browser running scripts reads it: raw text up to the first </noscript>
-_NOSCRIPT = re.compile(r"(<noscript\b[^>]*>)(.*?)(</noscript\s*>)", re.I | re.S)
+#: a <noscript>'s tags (bounded: a `<noscript` never closed by `>` must not be rescanned to the end each time)
+_NOSCRIPT = re.compile(r"<(/?)noscript\b[^>]{0,2000}>", re.I)
 _DIV_TABLE = re.compile(r"<(/?)(div|table)\b", re.I)
 
 
-def _close_noscript(match: re.Match[str]) -> str:
-    """A <noscript> with the <div>s and <table>s left open in it closed before its end tag.
+def close_noscripts(text: str) -> str:
+    """The page with the <div>s and <table>s left open in a <noscript> closed before its end tag.
 
-    libxml2 parses a noscript's markup (a browser running scripts reads it as raw text) and lets
-    no </noscript> close an open <div> or <table>: after `<noscript><div id="nojs">` the end tag
-    was ignored and the rest of the page nested in the noscript, which the segmenter skips (a
-    whole article lost). Closing them, not dropping the span, keeps all text should the span
-    start inside a script or a comment; any other noscript is left as it is, parsed as before.
+    libxml2 parses a noscript's markup (a browser running scripts reads it as raw text up to the
+    first </noscript>) and lets no </noscript> close an open <div> or <table>: after
+    `<noscript><div id="nojs">` the end tag was ignored and the rest of the page nested in the
+    noscript, which the segmenter skips (a whole article lost). Closing them, not dropping the
+    span, keeps all text should the span start inside a script or a comment; every other
+    noscript is left as it is, parsed as before. One pass over the tags: linear in the page.
     """
-    left: list[str] = []
-    for slash, tag in _DIV_TABLE.findall(match[2]):
-        tag = tag.lower()
-        if not slash:
-            left.append(tag)
-        elif tag in left:  # the innermost open one
-            del left[len(left) - 1 - left[::-1].index(tag)]
-    if not left:  # nearly every noscript: the page's text unchanged
-        return match[0]
-    return match[1] + match[2] + "".join(f"</{tag}>" for tag in reversed(left)) + match[3]
+    pieces, done, start = [], 0, None
+    for match in _NOSCRIPT.finditer(text):
+        if not match[1]:
+            start = match.end() if start is None else start  # a <noscript> inside one is its raw text
+            continue
+        if start is None:
+            continue
+        left: list[str] = []
+        for slash, tag in _DIV_TABLE.findall(text, start, match.start()):
+            tag = tag.lower()
+            if not slash:
+                left.append(tag)
+            elif tag in left:  # the innermost open one
+                del left[len(left) - 1 - left[::-1].index(tag)]
+        if left:  # rare: nearly every page's text stays as it is
+            pieces += [text[done:match.start()], *(f"</{tag}>" for tag in reversed(left))]
+            done = match.start()
+        start = None
+    return "".join(pieces) + text[done:] if pieces else text
 
 
 #: void in HTML5 but not to libxml2's HTML4 parser, which nests what follows them inside them
