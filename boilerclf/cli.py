@@ -253,7 +253,7 @@ def _print_cv(cv: dict) -> None:
     _print_scores(cv, f"Cross-validation grouped by {cv['grouped_by']} ({cv['folds']} folds)")
     parts = [f"{name}: {cv[key]['macro_f1']:.3f}" for name, key in
              (("without the context stage", "without_context"), ("HTML blocks", "html_blocks"),
-              ("text-only views", "text_blocks")) if cv.get(key)]
+              ("text-only views", "text_blocks"), ("extracts", "extract_blocks")) if cv.get(key)]
     out.print("macro F1 " + "; ".join(parts))
 
 
@@ -269,7 +269,9 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
                                     "or, failing that, pages as folds); 0 skips cross-validation."),
           jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes for cross-validation."),
           text_views: bool = typer.Option(True, help="Also train on text-only views of HTML pages, so the model "
-                                          "works on plain-text input."),
+                                          "works on plain-text input: each page's whole text and, for every other page, "
+                                          "the span from its first content block to its last, as an extractor's output "
+                                          "shows it."),
           context: bool = typer.Option(True, help="Train the second stage, which revises each block's label with "
                                        "its neighbours' (+0.039 macro F1 on the shipped data); it learns from the out-of-fold "
                                        "predictions of the --folds folds (3 with --folds 0), so it needs at least as "

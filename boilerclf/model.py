@@ -24,12 +24,12 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.model_selection import GroupKFold, PredefinedSplit, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from .batch import write_atomic
 from .context import ContextClassifier, decide
-from .dataset import fingerprint, with_text_views
+from .dataset import EXTRACT, fingerprint, with_text_views
 from .features import FEATURES_VERSION, BlockFeatures
 from .page import LABELS, Block, ModelError, Page
 from .render import output_text, to_json
@@ -76,7 +76,7 @@ def site_group(page: Page) -> str:
 
 def training_set(pages: Sequence[Page], text_views: bool = True) -> tuple[list[Block], list[str], list[str], int]:
     """Labelled blocks, labels, site groups, and the count of unlabelled blocks."""
-    views = with_text_views(pages, text_views)
+    views = with_text_views(pages, text_views, extracts=True)  # extracts: trained on, scored apart (see `train`)
     blocks = [b for view in views for b in view.blocks if b.label]
     labels = [str(b.label) for b in blocks]
     unlabelled = sum(b.label is None for page in pages for b in page.blocks)
@@ -111,23 +111,37 @@ def _page_ids(blocks: Sequence[Block], views_together: bool = False) -> np.ndarr
     return np.asarray([ids.setdefault(id(b.page), len(ids)) for b in blocks])
 
 
-def _folds(groups: Sequence[str], blocks: Sequence[Block], folds: int, why: str = "") -> tuple[GroupKFold, np.ndarray, str]:
-    """Group by site; with fewer sites than folds, by page (and say so in the scores)."""
+def _folds(groups: Sequence[str], blocks: Sequence[Block], folds: int, why: str = "") -> tuple[PredefinedSplit, str]:
+    """Group by site; with fewer sites than folds, by page (and say so in the scores).
+
+    The folds are made from the pages' own blocks (HTML and whole text) and extracts follow their
+    page: a partial copy of half the pages must not move sites between folds.
+    """
     if len(set(groups)) >= folds:
-        return GroupKFold(folds), np.asarray(groups), "site"
-    pages = _page_ids(blocks, views_together=True)
-    n_pages = len(set(pages.tolist()))
-    if n_pages < folds:
-        raise ModelError(f"{folds}-fold cross-validation{why} needs at least {folds} labelled pages; these are "
-                         f"{n_pages} page(s): " + (f"use {n_pages} folds" if n_pages >= 2 and not why
-                                                   else "label more pages"))
-    return GroupKFold(folds), pages, "page"
+        by, grouped_by = np.asarray(groups), "site"
+    else:
+        by, grouped_by = _page_ids(blocks, views_together=True), "page"
+        n_pages = len(set(by.tolist()))
+        if n_pages < folds:
+            raise ModelError(f"{folds}-fold cross-validation{why} needs at least {folds} labelled pages; these are "
+                             f"{n_pages} page(s): " + (f"use {n_pages} folds" if n_pages >= 2 and not why
+                                                       else "label more pages"))
+    own = by[~_extracts(blocks)]
+    fold_of = {}
+    for fold, (_, test) in enumerate(GroupKFold(folds).split(own, groups=own)):
+        fold_of.update(dict.fromkeys(own[test].tolist(), fold))
+    return PredefinedSplit([fold_of[group] for group in by.tolist()]), grouped_by
 
 
-def _check_folds(splitter: GroupKFold, y: np.ndarray, groups: np.ndarray, blocks: Sequence[Block], why: str) -> None:
+def _extracts(blocks: Sequence[Block]) -> np.ndarray:
+    """Whether each block comes from an extract view (`dataset.extract_view`)."""
+    return np.asarray([b.page is not None and b.page.source.endswith(EXTRACT) for b in blocks], dtype=bool)
+
+
+def _check_folds(splitter: PredefinedSplit, y: np.ndarray, blocks: Sequence[Block], why: str) -> None:
     """Refuse folds whose training part has one label, which scikit-learn cannot fit (a traceback):
     a page labelled only in part (its menu), with the other labels on the pages held out."""
-    for train_idx, test_idx in splitter.split(y, y, groups):
+    for train_idx, test_idx in splitter.split(y, y):
         if len(set(y[train_idx].tolist())) < 2:
             pages = {(b.page.view_of or b.page).source for i in test_idx if (b := blocks[i]).page}
             raise ModelError(f"{splitter.get_n_splits()}-fold cross-validation{why} cannot train on the pages other "
@@ -360,12 +374,12 @@ def train(pages: Iterable[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
     reviser = None
     if cv_folds or context:
         why = "" if cv_folds else " (which the context stage learns from; --no-context skips it)"
-        splitter, fold_groups, grouped_by = _folds(groups, blocks, cv_folds or 3, why)
-        _check_folds(splitter, y, fold_groups, blocks, why)
+        splitter, grouped_by = _folds(groups, blocks, cv_folds or 3, why)
+        _check_folds(splitter, y, blocks, why)
         say(f"cross-validating ({splitter.get_n_splits()} folds grouped by {grouped_by})")
         with warnings.catch_warnings():  # a label missing from a fold: the CLI warns of thin labels itself
             warnings.filterwarnings("ignore", "Number of classes in training fold", RuntimeWarning)
-            oof = cross_val_predict(clone(pipeline[-1]), features, y, groups=fold_groups, cv=splitter, n_jobs=n_jobs,
+            oof = cross_val_predict(clone(pipeline[-1]), features, y, cv=splitter, n_jobs=n_jobs,
                                     method="predict_proba")
         classes = np.unique(y)
         page_ids = _page_ids(blocks)
@@ -374,7 +388,7 @@ def train(pages: Iterable[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
             say("training the context stage")
             stats = pipeline[0].dense(features)
             final = np.empty_like(y)
-            for train_idx, test_idx in splitter.split(oof, y, fold_groups):
+            for train_idx, test_idx in splitter.split(oof, y):
                 stage = ContextClassifier().fit(oof[train_idx], y[train_idx], page_ids[train_idx], stats[train_idx])
                 probas = stage.predict_proba(oof[test_idx], page_ids[test_idx], stats[test_idx])
                 # its own classes: a label missing from this fold's training sites has no column
@@ -383,12 +397,15 @@ def train(pages: Iterable[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
         else:
             final = first
         if cv_folds:
-            text_only = np.asarray([not b.has_dom for b in blocks])
-            cv = scores(y, final)
+            # HTML blocks, whole pages' text, extracts' text; the headline scores leave out extracts,
+            # a partial copy of the pages that would count some blocks twice
+            views = np.where(_extracts(blocks), 2, [int(not b.has_dom) for b in blocks])
+            whole = views < 2
+            cv = scores(y[whole], final[whole])
             cv.update(folds=splitter.get_n_splits(), grouped_by=grouped_by,
-                      without_context=scores(y, first) if context else None,
-                      html_blocks=scores(y[~text_only], final[~text_only]) if (~text_only).any() else None,
-                      text_blocks=scores(y[text_only], final[text_only]) if text_only.any() else None)
+                      without_context=scores(y[whole], first[whole]) if context else None,
+                      **{name: scores(y[views == v], final[views == v]) if (views == v).any() else None
+                         for v, name in enumerate(("html_blocks", "text_blocks", "extract_blocks"))})
     say("fitting the final model")
     classifier = pipeline[-1].fit(features, y)
     # column-major weights make `features @ coef_.T` copy-free: 4 ms saved on every page

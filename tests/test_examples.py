@@ -1,12 +1,14 @@
-"""The shipped model on a real scraped page it was not trained on (no al-monitor.com page is in
-training_data)."""
+"""The shipped model on real scraped text of sites it was not trained on (no al-monitor.com,
+thedailybeast.com or huffingtonpost.com page is in training_data)."""
+import re
+
 import pytest
 from typer.testing import CliRunner
 
 from boilerclf.cli import app
 from boilerclf.segment import text_lines
 
-from .conftest import AL_MONITOR
+from .conftest import AL_MONITOR, CORPUS, manifest
 
 LINES = list(text_lines(AL_MONITOR.read_text()))
 FIRST = next(i for i, t in enumerate(LINES) if t.startswith("A top US envoy today pressed Russia"))
@@ -40,3 +42,16 @@ def test_clean_drops_the_newsletter_and_membership_pitches(kept):
                    "the article reads like prose to the shipped model; it passes once a model drops them")
 def test_clean_drops_the_al_monitor_pro_teaser(kept):
     assert not [t for t in LINES[PRO:MEMBERSHIP] if t in kept]
+
+
+@pytest.mark.parametrize("extract", ["thedailybeast.com2.txt", "huffingtonpost.com1.txt"])
+def test_clean_keeps_the_last_paragraph_of_an_extractors_output(extract, tmp_path):
+    """Text an extractor wrote (newspaper's, here) ends with the article's last paragraph, where a whole
+    page's text ends with its footer; trained on whole pages only, the model took it for navigation."""
+    path = CORPUS / "newspaper-pages" / "txt" / extract
+    assert re.sub(r"\d*\.txt$", "", extract) not in {entry["site"] for entry in manifest()}
+    result = CliRunner().invoke(app, ["clean", str(path), "-o", str(tmp_path), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    lines = list(text_lines(path.read_text()))
+    kept = (tmp_path / extract).read_text().splitlines()
+    assert len(lines) > 10 and kept[-1] == lines[-1]

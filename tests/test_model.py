@@ -137,12 +137,12 @@ def test_folds_grouped_by_page_keep_a_page_and_its_text_view_together(sample_pag
     for page in pages:
         page.site = "one-site.com"
     blocks, _, groups, _ = training_set(pages)
-    _, fold_groups, grouped_by = _folds(groups, blocks, 3)
+    splitter, grouped_by = _folds(groups, blocks, 3)
     assert grouped_by == "page"
     of_page: dict = {}
-    for block, group in zip(blocks, fold_groups.tolist()):
-        of_page.setdefault(block.page.source.removesuffix("#text"), set()).add(group)
-    assert len(of_page) == 3 and all(len(g) == 1 for g in of_page.values())  # HTML and text view: one group
+    for block, group in zip(blocks, splitter.test_fold.tolist()):
+        of_page.setdefault(block.page.source.split("#")[0], set()).add(group)
+    assert len(of_page) == 3 and all(len(g) == 1 for g in of_page.values())  # HTML, text, extract: one group
     with pytest.raises(ModelError, match="needs at least 5 labelled pages; these are 3"):
         train(pages, cv_folds=5)
 
@@ -220,3 +220,38 @@ def test_train_given_paths_or_html_says_how_to_read_them(sample_pages):
     for wrong in (sample_pages[:3], [path.read_bytes() for path in sample_pages[:3]]):
         with pytest.raises(TypeError, match="read_pages"):
             train(wrong, cv_folds=0, context=False)
+
+
+def test_extract_views_span_the_content_with_a_little_residue_and_stay_out_of_the_headline_scores(sample_pages):
+    """Half the pages also train as an extractor's output (first to last content block, 0-3 blocks
+    either side), so that such text's last paragraph is not taken for a footer; the scores people
+    compare leave them out, and a site's extract sits in its site's fold (GroupKFold on the
+    pages' own blocks, as without extracts)."""
+    from sklearn.model_selection import GroupKFold
+
+    from boilerclf.dataset import extract_view
+    from boilerclf.model import _extracts, _folds, training_set
+
+    pages = read_pages(sample_pages)
+    extracts = {page.source: extract_view(page) for page in pages}
+    assert 2 <= sum(v is not None for v in extracts.values()) <= 8  # about every other page
+    for page in pages:
+        view = extracts[page.source]
+        if view is None:
+            continue
+        texts, labels = [b.text for b in page.blocks], [b.label for b in page.blocks]
+        content = [i for i, label in enumerate(labels) if label == "content"]
+        start = texts.index(view.blocks[0].text, max(content[0] - 3, 0))
+        assert texts[start:start + len(view.blocks)] == [b.text for b in view.blocks]
+        assert content[0] - 3 <= start <= content[0] and content[-1] <= start + len(view.blocks) - 1 <= content[-1] + 3
+        assert not any(b.has_dom for b in view.blocks) and view.view_of is page
+        assert extract_view(read_pages([page.source])[0]).source == view.source  # the same page each time
+    blocks, labels, groups, _ = training_set(pages)
+    extract = _extracts(blocks)
+    splitter, _ = _folds(groups, blocks, 3)
+    own = np.asarray(groups)[~extract]
+    expected = [sorted(set(own[test])) for _, test in GroupKFold(3).split(own, groups=own)]
+    assert [sorted(set(np.asarray(groups)[test])) for _, test in splitter.split(blocks)] == expected
+    cv = train(pages, cv_folds=3).meta["cv"]
+    assert cv["extract_blocks"]["per_label"]["content"]["support"] == int((extract & (np.asarray(labels) == "content")).sum())
+    assert sum(s["support"] for s in cv["per_label"].values()) == int((~extract).sum())
