@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import contextlib
 import io
 import json
+import threading
 import warnings
 import zipfile
 
@@ -279,6 +280,9 @@ class Model:
 
 #: input bytes of one task sent to a worker, about: a task holds its pages and their blocks
 TASK_BYTES = 16_000_000
+#: held while a call's tasks run in joblib's process pool, which is one per process: a call asking for
+#: another number of workers resized it under another thread's running call, and both waited forever
+_POOL_LOCK = threading.Lock()
 
 
 def _classify_in_processes(model: Model, pages: list, workers: int, text: bool,
@@ -294,7 +298,8 @@ def _classify_in_processes(model: Model, pages: list, workers: int, text: bool,
     tasks = groups(pages, -(-len(pages) // (4 * workers)), TASK_BYTES, _input_size)
     # processes of this machine share /tmp; threads and a Dask cluster get the model itself
     local = type(get_active_backend()[0]).__name__ in ("LokyBackend", "MultiprocessingBackend")
-    with model_copy(model) if local else contextlib.nullcontext() as copy:
+    with model_copy(model) if local else contextlib.nullcontext() as copy, \
+            _POOL_LOCK if local else contextlib.nullcontext():
         done = Parallel(n_jobs=workers)(delayed(_classify_with_copy)(copy, task, text, errors) if local
                                         else delayed(_classify_detached)(model, task, text, errors) for task in tasks)
     return [blocks for task in done for blocks in task]

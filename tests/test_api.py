@@ -1,10 +1,12 @@
 """The Python API: thread safety, batches, the scikit-learn surface, safe loading, typing."""
+import contextlib
 import gzip
 import io
 import json
 import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import zipfile
@@ -313,3 +315,47 @@ def test_a_fresh_install_gets_the_versions_the_shipped_model_loads_with():
         assert minor == 0 or f"{major}.{minor - 1}.999" not in spec, (lib, spec)
         needs = SpecifierSet(metadata(lib)["Requires-Python"] or "")  # the installed one: the model's minor
         assert all(python + ".0" in needs for python in pythons), (lib, needs, project["requires-python"])
+
+
+THREADS_AT_ONCE = """
+import gzip, os, signal, sys, threading, time
+import boilerclf
+
+model = boilerclf.load_model()
+pages = [gzip.decompress(open(path, "rb").read()) for path in sys.argv[1:]] * 3
+expected = [[(b.text, b.label) for b in model.classify(page)] for page in pages]
+same = []
+
+def call(n):
+    for _ in range(3):
+        same.append([[(b.text, b.label) for b in blocks] for blocks in model.classify_many(pages[:n], n_jobs=3)]
+                    == expected[:n])
+
+threads = [threading.Thread(target=call, args=(n,), daemon=True) for n in (len(pages), 2)]
+for thread in threads:
+    thread.start()
+deadline = time.monotonic() + 60
+for thread in threads:
+    thread.join(timeout=max(0, deadline - time.monotonic()))
+print(same, flush=True)
+if any(thread.is_alive() for thread in threads):
+    print("hung", flush=True)
+    os.killpg(0, signal.SIGKILL)  # with the workers, which hold stdout; exiting would wait forever in loky's exit handler
+"""
+
+
+def test_classify_many_in_processes_from_threads_at_once_does_not_hang():
+    """A call asking for fewer workers (min(n_jobs, pages)) resized joblib's shared pool while
+    another call had jobs running and more to send (18 pages: more tasks than joblib sends at
+    once), and both calls waited forever. In a process of its own, which a hang cannot outlive."""
+    paths = [str(p) for p in sorted((CORPUS / "newspaper-pages" / "html").glob("*.gz"))[:6]]
+    with subprocess.Popen([sys.executable, "-c", THREADS_AT_ONCE, *paths], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True) as process:
+        try:
+            out, err = process.communicate(timeout=300)
+        finally:  # its process group: it and its workers, whatever happened
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+    assert "hung" not in out, "classify_many calls from two threads hung"
+    assert process.returncode == 0, err
+    assert out.strip() == str([True] * 6)
