@@ -111,8 +111,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def decode(data: bytes | str, charset: Optional[str] = None) -> str:
     """Decode page bytes to text, without the characters XML forbids; never fails on any byte
     string (see `sniff_binary` for refusals). `charset`: the one an HTTP header declared (a WARC
-    response's), for a page that declares none itself."""
-    text = data if isinstance(data, str) else _decode_bytes(data, charset)
+    response's), for a page that declares none itself. A str loses a leading BOM (U+FEFF), as bytes
+    do in decoding: else it stuck to a text page's first label (requests' `r.text` keeps it)."""
+    text = data.removeprefix("\ufeff") if isinstance(data, str) else _decode_bytes(data, charset)
     if _NOT_XML.search(text) is None:  # nearly every page: one scan
         return text
     # vertical tab and form feed separate words; the others go (a sub without a callback: 20 MB of

@@ -573,3 +573,15 @@ def test_text_output_of_a_pre_split_into_many_blocks_reads_the_pre_once_not_once
     monkeypatch.setattr(render.etree, "tostring", lambda el, **kw: read.append(el) or tostring(el, **kw))
     assert render.render_text(page) == "log line\n" * 3000 + "a\n  b\nGo\n"
     assert len(read) == 1  # the whole <pre> (its form control's text is its own block), which keeps its lines
+
+
+def test_a_page_given_as_a_str_loses_its_bom_as_bytes_do():
+    """requests' `r.text` of a UTF-8 body with a BOM starts with U+FEFF, which decoding removes from
+    bytes: in a str it stayed, stuck to a text page's first label, and both labels were read as text."""
+    page = "content\tHello world text\nnavigation\tHome | About"
+    expected = ["Hello world text", "Home | About"]
+    assert [b.text for b in segment("\ufeff" + page, text=True).blocks] == expected
+    assert [b.text for b in segment(b"\xef\xbb\xbf" + page.encode(), text=True).blocks] == expected
+    html = "<html><body><p>Hello world text</p></body></html>"
+    assert [b.text for b in segment("\ufeff" + html).blocks] == ["Hello world text"]
+    assert decode("\ufeff" + html) == html and decode("a\ufeffb") == "a\ufeffb"  # only a leading one
