@@ -244,10 +244,11 @@ class Model:
         `errors="raise"` raises the first error a page gives; `errors="skip"` gives None in that
         page's place instead, so that one bad page in a million does not cost the others.
         Processes pay off from ~250 pages on the first call, which starts them (~1 s), and from a
-        few dozen on later calls, which reuse them; on 2 cores `n_jobs=2` is ~1.4x as fast, as
-        this process rebuilds every block the workers send back (~3 ms a page). To clean files,
-        `boilerclf clean -j` is faster: its workers write the outputs. A str or bytes is one
-        page, not a list of them, and raises TypeError.
+        few dozen on later calls, which reuse them if they ask for as many workers
+        (min(n_jobs, len(pages)); another number stops some or starts new ones); on 2 cores
+        `n_jobs=2` is ~1.4x as fast, as this process rebuilds every block the workers send back
+        (~3 ms a page). To clean files, `boilerclf clean -j` is faster: its workers write the
+        outputs. A str or bytes is one page, not a list of them, and raises TypeError.
         """
         from joblib import effective_n_jobs
 
@@ -288,8 +289,9 @@ _POOL_LOCK = threading.Lock()
 def _classify_in_processes(model: Model, pages: list, workers: int, text: bool,
                            errors: str) -> list[Optional[list[Block]]]:
     """Pages in about four tasks per worker, so that the workers end about together. The model
-    goes to the workers as one file, which each loads once (memory-mapped) and keeps, rather
-    than pickled with every task (13 MB); joblib reuses its workers between calls."""
+    goes to the workers as one file per call, which each loads once (memory-mapped), rather
+    than pickled with every task (13 MB); joblib reuses its workers between calls that ask for as
+    many (another number resizes its pool: workers stopped, or started and loading the model)."""
     from joblib import Parallel, delayed
     from joblib.parallel import get_active_backend
 
