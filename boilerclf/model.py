@@ -209,6 +209,10 @@ class Model:
         `InputError` for a page that cannot be read (empty, binary, undecodable) and `TypeError`
         for anything but bytes or str (a `Path`: read it first, or use `boilerclf.read_page`).
         A page with no visible text gives `[]`.
+
+        Thread-safe, but holds the GIL: threads give no speed-up (see `classify_many`). No size
+        or time limit (the CLI's are its own): a service should cap untrusted pages' size itself
+        and run them in a process it can kill (a 5 MB page of a million blocks: ~30 s, 3.4 GB).
         """
         return self.predict_pages([segment(html, text=text, url=url)])[0].blocks
 
@@ -249,6 +253,11 @@ class Model:
         `n_jobs=2` is ~1.4x as fast, as this process rebuilds every block the workers send back
         (~3 ms a page). To clean files, `boilerclf clean -j` is faster: its workers write the
         outputs. A str or bytes is one page, not a list of them, and raises TypeError.
+
+        Calls from several threads take turns in the worker processes (joblib has one pool per
+        process, which a call asking for another number of workers resized under another's jobs).
+        In a child forked after this process used `n_jobs>1`, `n_jobs>1` hangs: the child inherits
+        the pool's state (`classify` works there).
         """
         from joblib import effective_n_jobs
 
