@@ -71,8 +71,9 @@ def library_versions() -> dict[str, str]:
 
 
 def site_group(page: Page) -> str:
-    """The cross-validation group of a page: its site as given, else its URL's registrable domain."""
-    return page.site or site_of(page.url) or page.source
+    """The cross-validation group of a page: its site as given, else its URL's registrable domain,
+    else its file (a text or extract view's being its page's, so that they share its fold)."""
+    return page.site or site_of(page.url) or (page.view_of or page).source
 
 
 def training_set(pages: Sequence[Page], text_views: bool = True) -> tuple[list[Block], list[str], list[str], int]:

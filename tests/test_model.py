@@ -255,3 +255,23 @@ def test_extract_views_span_the_content_with_a_little_residue_and_stay_out_of_th
     cv = train(pages, cv_folds=3).meta["cv"]
     assert cv["extract_blocks"]["per_label"]["content"]["support"] == int((extract & (np.asarray(labels) == "content")).sum())
     assert sum(s["support"] for s in cv["per_label"].values()) == int((~extract).sum())
+
+
+def test_pages_without_site_or_url_train_with_their_views_in_their_fold(sample_pages):
+    """Pages made by the API (read_labelled, segment) may have no site and no URL: their group is
+    their source, which a text or extract view's `#text`/`#extract` suffix made another group
+    (a KeyError in _folds for an extract; the page's text on the other side of its HTML)."""
+    from boilerclf.labels import read_labelled
+    from boilerclf.model import _folds, training_set
+
+    pages = [read_labelled(path) for path in sample_pages]
+    for page in pages:
+        page.site = page.url = None
+    blocks, _, groups, _ = training_set(pages)
+    assert len(set(groups)) == len(pages)
+    splitter, grouped_by = _folds(groups, blocks, 3)
+    assert grouped_by == "site"
+    of_page: dict = {}
+    for block, fold in zip(blocks, splitter.test_fold.tolist()):
+        of_page.setdefault(block.page.source.split("#")[0], set()).add(fold)
+    assert all(len(f) == 1 for f in of_page.values())
