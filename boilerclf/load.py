@@ -234,15 +234,16 @@ def close_noscripts(text: str) -> str:
             continue
         if start is None:
             continue
-        left: list[str] = []
-        for slash, tag in _DIV_TABLE.findall(text, start, match.start()):
+        opened: dict[str, list[int]] = {"div": [], "table": []}  # where each open one started, by tag
+        for n, (slash, tag) in enumerate(_DIV_TABLE.findall(text, start, match.start())):
             tag = tag.lower()
             if not slash:
-                left.append(tag)
-            elif tag in left:  # the innermost open one
-                del left[len(left) - 1 - left[::-1].index(tag)]
+                opened[tag].append(n)
+            elif opened[tag]:  # the innermost open one (a list of both searched for it: quadratic)
+                opened[tag].pop()
+        left = sorted((n, tag) for tag, starts in opened.items() for n in starts)
         if left:  # rare: nearly every page's text stays as it is
-            pieces += [text[done:match.start()], *(f"</{tag}>" for tag in reversed(left))]
+            pieces += [text[done:match.start()], *(f"</{tag}>" for _, tag in reversed(left))]
             done = match.start()
         start = None
     return "".join(pieces) + text[done:] if pieces else text
