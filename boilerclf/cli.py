@@ -314,8 +314,8 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
         err.print(escape(f"interrupted: the model was not written ({output} is as it was)"))
         raise typer.Exit(130)
     info = model.meta["data"]
-    err.print(f"{info['pages']} pages from {info['sites']} sites; labelled blocks per label "
-              f"(HTML and text views): {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
+    err.print(f"{info['pages']} pages from {info['sites']} sites; labelled blocks per label"
+              + (" (HTML pages, their text and extracts)" if info["text_views"] else "") + f": {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
     if as_json:
         print(to_json(model.meta["cv"] or {}, indent=1))
     elif model.meta["cv"]:
