@@ -214,7 +214,7 @@ def build_dom(text: str):
 
 #: a <noscript>'s tags (bounded: a `<noscript` never closed by `>` must not be rescanned to the end each time)
 _NOSCRIPT = re.compile(r"<(/?)noscript\b[^>]{0,2000}>", re.I)
-_DIV_TABLE = re.compile(r"<(/?)(div|table)\b", re.I)
+_DIV_TABLE = re.compile(r"<(/?)(div|table)\b[^>]*?(/?)>", re.I)  # the last group: `<div/>`, closed by libxml2
 
 
 def close_noscripts(text: str) -> str:
@@ -235,8 +235,10 @@ def close_noscripts(text: str) -> str:
         if start is None:
             continue
         opened: dict[str, list[int]] = {"div": [], "table": []}  # where each open one started, by tag
-        for n, (slash, tag) in enumerate(_DIV_TABLE.findall(text, start, match.start())):
+        for n, (slash, tag, closed) in enumerate(_DIV_TABLE.findall(text, start, match.start())):
             tag = tag.lower()
+            if closed:
+                continue
             if not slash:
                 opened[tag].append(n)
             elif opened[tag]:  # the innermost open one (a list of both searched for it: quadratic)
