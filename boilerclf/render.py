@@ -323,6 +323,22 @@ def tidy(tree, owners: set, media: set) -> None:
     """
     hidden = hidden_elements(tree)
     targets = _link_targets(tree)
+    gone, whole = _prunable(tree, owners, media, hidden, targets)
+    if targets:  # the targets of links that go too (in a dropped menu, hidden, emptied) need not stay
+        left = _link_targets(tree, set(gone))
+        if left != targets:
+            gone, whole = _prunable(tree, owners, media, hidden, left)
+    for el in whole:
+        _drop_invisible(el, spare_media=el in media)
+    going = set(gone)
+    outermost = [el for el in gone if el.getparent() is not None and el.getparent() not in going]
+    del gone, going  # let go of the others while attached: lxml frees a proxy in a detached
+    drop(*outermost)  # subtree only after a search of the subtree for other proxies
+    _strip_scripting(tree)
+
+
+def _prunable(tree, owners: set, media: set, hidden: set, targets: set) -> tuple[list, list]:
+    """`tidy`'s walk: the elements to drop, bottom-up, and those to clear but keep whole."""
     gone: list = []
     whole: list = []  # <head> and kept media: cleared of invisible elements, not pruned
     shows: list[Optional[bool]] = [True]  # per open element: it shows something (None: gone as invisible)
@@ -352,19 +368,19 @@ def tidy(tree, owners: set, media: set) -> None:
                               or targets and (el.get("id") in targets or el.get("name") in targets)))
             continue
         events.skip_subtree()
-    for el in whole:
-        _drop_invisible(el, spare_media=el in media)
-    going = set(gone)
-    outermost = [el for el in gone if el.getparent() is not None and el.getparent() not in going]
-    del gone, going  # let go of the others while attached: lxml frees a proxy in a detached
-    drop(*outermost)  # subtree only after a search of the subtree for other proxies
-    _strip_scripting(tree)
+    return gone, whole
 
 
-def _link_targets(tree) -> set:
-    """The fragments the page's in-page links point to (`#s2`), as written and %-decoded."""
-    fragments = {href.strip()[1:] for href in _IN_PAGE_LINKS(tree)}
+def _link_targets(tree, gone: Optional[set] = None) -> set:
+    """The fragments the page's in-page links point to (`#s2`), as written and %-decoded; with
+    `gone`, only those of the links that stay (none of them or of their ancestors in `gone`)."""
+    fragments = {href.strip()[1:] for href in _IN_PAGE_LINKS(tree) if not gone or not _inside(href.getparent(), gone)}
     return (fragments | {unquote(fragment) for fragment in fragments}) - {""}
+
+
+def _inside(el, elements: set) -> bool:
+    """Whether `el` or an ancestor of it is one of `elements`."""
+    return el in elements or any(a in elements for a in el.iterancestors())
 
 
 def _drop_invisible(root, spare_media: bool) -> None:

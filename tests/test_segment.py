@@ -444,6 +444,26 @@ def test_html_output_keeps_the_targets_of_kept_in_page_links():
     assert '<a name="s2" id="s2"></a>' in html and 'name="old"' not in html  # an anchor no link points to goes
 
 
+def test_html_output_drops_the_targets_of_links_that_are_gone():
+    """The target of any in-page link was kept, also when the link itself went: a "12 comments" or
+    "skip to content" link of a dropped menu, a hidden sign-in link, left its emptied target's
+    shell (`<div id="comments"><form>…</form></div>`, an empty <header id="masthead">): in the
+    outputs of the 1,322 corpus pages, 327 of the 912 empty elements with an id or name that no
+    link points to any more (the others lie in kept text, where they stay on purpose)."""
+    from boilerclf.render import render_html
+
+    page = segment('<html><body><nav><a href="#main">Skip to content</a> <a href="#comments">12 comments</a></nav>'
+                   '<main id="main"><p>Kept text, see <a href="#notes">the notes</a>.</p></main>'
+                   '<div id="comments"><h3>Leave a reply</h3><form><ul><li style="display:none"><a href="#guest">'
+                   '<i></i></a></li></ul><div id="guest"></div></form></div>'
+                   '<section><p>Notes:</p><a id="notes"></a></section></body></html>')
+    for block in page.blocks:
+        block.label = "navigation" if block.text in ("Skip to content 12 comments", "Leave a reply") else "content"
+    html = render_html(page)
+    assert 'id="comments"' not in html and "<form" not in html and 'id="guest"' not in html
+    assert '<a id="notes"></a>' in html  # a kept link's target stays
+
+
 def test_html_output_keeps_apart_the_kept_texts_around_a_dropped_block_of_their_element():
     from boilerclf.render import render_html, render_text
 
