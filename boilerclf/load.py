@@ -7,6 +7,7 @@ guess leaning to cp1252, then cp1252 (which never fails).
 """
 from __future__ import annotations
 
+import bisect
 import codecs
 import gzip
 import re
@@ -194,7 +195,7 @@ def build_dom(text: str):
     A parser per call: its error log is how libxml2 says it cut a page nested deeper than
     it allows (2,048 levels), which would otherwise lose that text silently.
     """
-    text = close_noscripts(_XML_DECL.sub("", text, count=1))
+    text = open_raw_text(close_noscripts(_XML_DECL.sub("", text, count=1)))
     if not text.strip():
         raise InputError("empty page")
     # etree's parser, not lxml.html's: its elements need no Python class lookup, which cost
@@ -248,6 +249,31 @@ def close_noscripts(text: str) -> str:
             pieces += [text[done:match.start()], *(f"</{tag}>" for _, tag in reversed(left))]
             done = match.start()
         start = None
+    return "".join(pieces) + text[done:] if pieces else text
+
+
+_SELF_CLOSED_RAW = re.compile(r"<(script|style)\b[^<>]*?(/)\s*>", re.I)  # `<script src="a.js"/>`
+
+
+def open_raw_text(text: str) -> str:
+    """The page with the `/` of a self-closed <script/> or <style/> dropped where its `</script>`
+    (`</style>`) comes before another such start tag. libxml2 honours the `/` and ends the element
+    at once; browsers ignore it and read on as code to the end tag, so the code in between became
+    visible text, and blocks. Where another <script> comes first (`<script src="a.js"/>` in XHTML
+    habits, then markup) the text in between is left as libxml2 reads it. Linear in the page."""
+    found = list(_SELF_CLOSED_RAW.finditer(text))
+    if not found:
+        return text
+    starts = {tag: [m.start() for m in re.finditer(f"<{tag}\\b", text, re.I)] for tag in ("script", "style")}
+    ends = {tag: [m.start() for m in re.finditer(f"</{tag}\\s*>", text, re.I)] for tag in ("script", "style")}
+    pieces, done = [], 0
+    for match in found:
+        tag = match[1].lower()
+        end = bisect.bisect_left(ends[tag], match.end())
+        following = bisect.bisect_left(starts[tag], match.end())
+        if end < len(ends[tag]) and (following == len(starts[tag]) or ends[tag][end] < starts[tag][following]):
+            pieces += [text[done:match.start(2)]]
+            done = match.end(2)
     return "".join(pieces) + text[done:] if pieces else text
 
 
