@@ -331,6 +331,10 @@ def _warc_iterator(stream):
     iterator = ArchiveIterator(stream)
     load = iterator.loader.load_http_headers
     iterator.loader.load_http_headers = lambda rec_type, uri, *rest: load(rec_type, uri or "", *rest)
+    # a .warc.gz gzipped whole (`gzip crawl.warc`), not a member per record: warcio reads it on, record
+    # after record, then refuses it for lack of the members that replay tools seek to; every record
+    # after the first was lost. Read through once, it needs none
+    iterator._raise_invalid_gzip_err = lambda: None
     return iterator
 
 

@@ -758,3 +758,16 @@ def test_a_warc_without_a_size_limit_is_read_whole(tmp_path):
     result = invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / "out", "-j", "1", "--max-bytes", "0")
     assert result.exit_code == 0, result.output
     assert [r["position"] for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [1, 2]
+
+
+def test_a_warc_gz_gzipped_whole_is_read_to_its_end(tmp_path):
+    """A .warc.gz made by gzipping a .warc (one gzip member, not one per record) gave its first
+    record, then "archive unreadable after record 1: ArchiveLoadFailed: non-chunked gzip file"."""
+    pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:3]]
+    write_warc(tmp_path / "crawl.warc", pages)
+    (tmp_path / "crawl.warc.gz").write_bytes(gzip.compress((tmp_path / "crawl.warc").read_bytes()))
+    (tmp_path / "crawl.warc").unlink()
+    result = invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert [r["position"] for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [1, 2, 3]
+    assert "and 2 archive records that are not pages; 0 failed" in " ".join(result.output.split())
