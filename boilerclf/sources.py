@@ -282,9 +282,9 @@ def jsonl_records(path: Path) -> Iterator[Record]:
 
 
 def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
-    """HTML response records of a WARC or WARC.gz archive; other records, and responses with an
-    HTTP status other than 2xx (a 404 page, a redirect's stub: no page's content), are counted as
-    skipped. A payload over `max_bytes` (0: no limit) is an error record, never held whole in memory."""
+    """HTML response records of a WARC or WARC.gz archive, and `resource` records of HTML; other
+    records, and responses with an HTTP status other than 2xx (a 404 page, a redirect's stub: no
+    page's content), are counted as skipped. A payload over `max_bytes` (0: no limit) is an error record, never held whole in memory."""
     with open(path, "rb") as stream:
         n = 0
         try:
@@ -297,6 +297,9 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
                     continue
                 status = (record.http_headers.get_statuscode() or "") if record.http_headers else ""
                 page = record.rec_type == "response" and status[:1] in ("2", "")
+                if record.rec_type == "resource":  # a page archived without HTTP (warcit, uploads): its WARC type says
+                    content_type = record.rec_headers.get_header("Content-Type", "")
+                    page = "html" in content_type.lower()
                 try:
                     html = _html_payload(record, content_type, max_bytes) if page else None
                 except TooLarge as e:

@@ -771,3 +771,20 @@ def test_a_warc_gz_gzipped_whole_is_read_to_its_end(tmp_path):
     assert result.exit_code == 0, result.output
     assert [r["position"] for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [1, 2, 3]
     assert "and 2 archive records that are not pages; 0 failed" in " ".join(result.output.split())
+
+
+def test_a_warc_resource_record_holding_html_is_a_page(tmp_path):
+    """A page archived without HTTP (a `resource` record whose WARC Content-Type is HTML, as warcit
+    and uploads to web archives write) was skipped and counted as a record that is not a page."""
+    from boilerclf.sources import warc_records
+
+    page = gzip.decompress(NEWS[0].read_bytes())
+    with open(tmp_path / "site.warc", "wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        for uri, content_type, payload in [("file:///site/index.html", "text/html; charset=utf-8", page),
+                                           ("metadata://wget.log", "text/plain", b"wget log\n")]:
+            writer.write_record(writer.create_warc_record(uri, "resource", payload=io.BytesIO(payload),
+                                                          warc_content_type=content_type))
+    found = list(warc_records(tmp_path / "site.warc"))
+    assert [(r.url, r.html, r.charset, r.skipped) for r in found] == [
+        ("file:///site/index.html", page, "utf-8", False), ("metadata://wget.log", None, None, True)]
