@@ -7,6 +7,7 @@ archive of any size streams through in constant memory.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import gzip
 import itertools
@@ -302,8 +303,9 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
                     page = "html" in content_type.lower()
                 try:
                     html = _html_payload(record, content_type, max_bytes) if page else None
-                except TooLarge as e:
-                    yield Record(key=key, position=n, url=url, error=str(e))
+                except (TooLarge, Undecodable) as e:
+                    yield Record(key=key, position=n, url=url, error=str(e) if isinstance(e, TooLarge)
+                                 else f"record {n}: {e}")
                     continue
                 except Exception as e:  # a truncated payload
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
@@ -341,6 +343,78 @@ def _warc_iterator(stream):
     return iterator
 
 
+class Undecodable(ValueError):
+    """A response's payload in a Content-Encoding that cannot be decoded."""
+
+
+class _Brotli:
+    """A brotli decompressor as warcio's readers call one (zlib's `decompress`, `unused_data`,
+    `flush`): warcio's own is for brotlipy, and fails on the brotli package ("no attribute
+    'unused_data'"), so each `br` response, as browser-based crawlers archive most, failed."""
+
+    unused_data = b""
+
+    def __init__(self) -> None:
+        try:
+            import brotli
+        except ImportError:
+            raise Undecodable("its Content-Encoding is br (Brotli), which needs the brotli package: "
+                              "pip install brotli") from None
+        decompressor = brotli.Decompressor()
+        self.decompress = getattr(decompressor, "process", None) or decompressor.decompress
+
+    def flush(self) -> bytes:
+        return b""
+
+
+@functools.cache
+def _readers():
+    """warcio's payload readers, with `br` through `_Brotli`, and raising on a payload that stops
+    decoding midway, where warcio's printed a line on stderr and gave what it had: a truncated
+    page cleaned as whole."""
+    from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
+
+    class Decoding(BufferedReader):
+        DECOMPRESSORS = {**BufferedReader.DECOMPRESSORS, "br": _Brotli}
+
+        def _decompress(self, data):
+            if self.decompressor is None or not data or self.num_block_read == 0:
+                return super()._decompress(data)  # the first bytes: if not encoded after all, taken as they are
+            try:
+                return self.decompressor.decompress(data)
+            except Exception as e:
+                raise Undecodable(f"its {self.decomp_type} payload is corrupt after {self.num_read:,} bytes ({e})")
+
+    class Dechunking(ChunkedDataReader, Decoding):
+        pass
+
+    return Decoding, Dechunking
+
+
+_ENCODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate", "br": "br"}  # x-gzip: gzip's old name
+
+
+def _content_stream(record):
+    """The response's payload decoded, as warcio's `record.content_stream()` does but for what it
+    missed: a `Transfer-Encoding` or `Content-Encoding` in other case or with spaces (HTTP's are
+    case-insensitive: a `Chunked` body kept its chunk sizes as text, and a chunk break inside a tag
+    showed a script's code), `x-gzip`, `br` (see `_Brotli`), a payload corrupt midway; and a
+    Content-Encoding it cannot decode (zstd, compress) is `Undecodable`, not "binary data"."""
+    headers = record.http_headers
+    if not headers:
+        return record.raw_stream
+    codings = [c.strip().lower() for c in (headers.get_header("Content-Encoding") or "").split(",")]
+    codings = [c for c in codings if c not in ("", "identity")]
+    if any(c not in _ENCODINGS for c in codings) or len(codings) > 1:
+        raise Undecodable(f"its Content-Encoding is {', '.join(codings)}, which boilerclf cannot decode")
+    encoding = _ENCODINGS[codings[0]] if codings else None
+    transfer = [c.strip().lower() for c in (headers.get_header("Transfer-Encoding") or "").split(",")]
+    decoding, dechunking = _readers()
+    if transfer[-1] == "chunked":
+        return dechunking(record.raw_stream, decomp_type=encoding)
+    return decoding(record.raw_stream, decomp_type=encoding) if encoding else record.raw_stream
+
+
 _HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html|head|body)[\s>/]", re.I)
 
 
@@ -349,7 +423,9 @@ def _html_payload(record, content_type: str, max_bytes: int) -> Optional[bytes]:
     such HTML pages), the crawler's WARC-Identified-Payload-Type says, else the payload's start
     (`<!doctype html`, `<html`, `<head` or `<body`, after whitespace or a BOM)."""
     declared = content_type or record.rec_headers.get_header("WARC-Identified-Payload-Type") or ""
-    stream = record.content_stream()
+    if declared and "html" not in declared.lower():
+        return None  # before decoding: an image in an encoding that cannot be decoded is no failure
+    stream = _content_stream(record)
     head = b"" if declared else _head(stream)
     if "html" not in declared.lower() and not _HTML_START.match(head):
         return None

@@ -788,3 +788,69 @@ def test_a_warc_resource_record_holding_html_is_a_page(tmp_path):
     found = list(warc_records(tmp_path / "site.warc"))
     assert [(r.url, r.html, r.charset, r.skipped) for r in found] == [
         ("file:///site/index.html", page, "utf-8", False), ("metadata://wget.log", None, None, True)]
+
+
+def write_responses(path, responses):
+    """A WARC of HTML responses: (payload as archived, extra HTTP headers) each."""
+    with open(path, "wb") as stream:
+        writer = WARCWriter(stream, gzip=str(path).endswith(".gz"))
+        for i, (payload, headers) in enumerate(responses):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), *headers], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(f"https://example.org/{i}", "response",
+                                                          payload=io.BytesIO(payload), http_headers=http))
+
+
+def chunked(body, size=1000):
+    return b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size])
+                    for i in range(0, len(body), size)) + b"0\r\n\r\n"
+
+
+def test_warc_payloads_in_the_encodings_crawlers_archive_are_decoded(tmp_path):
+    """Responses are archived as servers sent them. A `Transfer-Encoding: Chunked` (HTTP's codings
+    are case-insensitive) was not de-chunked: its chunk sizes became text, and a chunk break inside a
+    <script> tag showed the script's code as a block; `x-gzip` (gzip's old name) was "binary data";
+    `br`, which browser-based crawlers archive most, failed with warcio's brotli reader ("'brotli.
+    Decompressor' object has no attribute 'unused_data'", given as "truncated or corrupt")."""
+    import brotli
+
+    from boilerclf.sources import warc_records
+
+    page = gzip.decompress(NEWS[0].read_bytes())
+    write_responses(tmp_path / "crawl.warc.gz", [
+        (page, []),
+        (chunked(page), [("Transfer-Encoding", "Chunked")]),
+        (gzip.compress(page), [("Content-Encoding", "X-Gzip")]),
+        (brotli.compress(page), [("Content-Encoding", "br")]),
+        (chunked(brotli.compress(page)), [("Content-Encoding", "br"), ("Transfer-Encoding", "chunked")]),
+        (gzip.compress(page), [("Content-Encoding", " gzip, identity")]),
+    ])
+    found = list(warc_records(tmp_path / "crawl.warc.gz"))
+    assert [r.error for r in found] == [None] * 6 and [r.html for r in found] == [page] * 6
+
+
+def test_a_warc_payload_that_cannot_be_decoded_fails_alone_saying_why(tmp_path, monkeypatch):
+    """A gzip payload corrupt midway was cleaned as far as it decoded, as if whole, with exit status 0
+    and only warcio's "Error -3 while decompressing data" on stderr; a Content-Encoding that
+    cannot be decoded (zstd, or br without the brotli package) was "binary data, not a page (too many
+    control bytes)"."""
+    import sys
+
+    import brotli
+
+    page = gzip.decompress(NEWS[0].read_bytes())
+    body = gzip.compress(page)
+    middle = len(body) // 2
+    corrupt = body[:middle] + bytes(b ^ 0x55 for b in body[middle:middle + 200]) + body[middle + 200:]
+    write_responses(tmp_path / "crawl.warc.gz", [
+        (page, []),
+        (corrupt, [("Content-Encoding", "gzip")]),
+        (b"\x28\xb5\x2f\xfd" + bytes(range(256)), [("Content-Encoding", "zstd")]),
+        (brotli.compress(page), [("Content-Encoding", "br")]),
+    ])
+    monkeypatch.setitem(sys.modules, "brotli", None)  # not installed
+    urls, errors = clean_failing_archive(tmp_path / "crawl.warc.gz", tmp_path / "out")
+    assert urls == ["https://example.org/0"]
+    assert [e["reason"].split(":", 1)[1] for e in errors] == [
+        " its gzip payload is corrupt after 58,587 bytes (Error -3 while decompressing data: incorrect data check)",
+        " its Content-Encoding is zstd, which boilerclf cannot decode",
+        " its Content-Encoding is br (Brotli), which needs the brotli package: pip install brotli"]
