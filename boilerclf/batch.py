@@ -294,7 +294,7 @@ def label_records(batch: Sequence[Record], archive: int, source: str, settings: 
 
     pages = _Batch(settings, keep, lambda record, reason: part.failures.append((record.key, reason)))
     for record in batch:
-        pages.add(record, record.html or "", source=source, url=record.url, charset=record.charset)
+        pages.add(record, record.html or "", text=record.text, source=source, url=record.url, charset=record.charset)
     pages.flush()
     part.lines, part.pages = "".join(lines), len(lines)
     return part

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from .load import PAGE_SUFFIXES, TooLarge
+from .load import PAGE_SUFFIXES, TooLarge, decode
 from .page import InputError, InputWarning
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
@@ -87,26 +87,36 @@ def _is_file(entry: os.DirEntry | Path) -> bool:
         return True
 
 
-def _holds_no_pages(path: Path, looked_at: int = 10) -> bool:
+def _keys_without_html(path: Path, looked_at: int = 10) -> Optional[str]:
     """A JSONL file whose first records are JSON, none an object with an "html" key (a corpus's
-    metadata, such as snippets.jsonl next to its pages), is no archive. Anything else is read as
-    one, so that each bad record is reported: a crawl dump whose first fetches failed
-    (`"html": null`) still has its good records cleaned."""
+    metadata, such as snippets.jsonl next to its pages), is no archive: the keys they have, to
+    tell the user. None for anything else, which is read as an archive, so that each bad record is
+    reported: a crawl dump whose first fetches failed (`"html": null`) still has its good records cleaned."""
     try:
         with _open(path) as stream:
             lines = itertools.islice((line for line in stream if line.strip()), looked_at)
             items = [json.loads(line) for line in lines]
     except (OSError, EOFError, zlib.error, ValueError, RecursionError):  # RecursionError: JSON nested too deep
-        return False
-    return bool(items) and not any(isinstance(item, dict) and "html" in item for item in items)
+        return None
+    if not items or any(isinstance(item, dict) and "html" in item for item in items):
+        return None
+    return _keys({key for item in items if isinstance(item, dict) for key in item})
+
+
+def _keys(keys: Iterable) -> str:
+    """Some keys, for a message (a record of a million keys must not make one a megabyte long)."""
+    names = sorted(map(str, keys))
+    return ", ".join(names[:12]) + (", …" if len(names) > 12 else "") if names else "none"
 
 
 def _is_input(path: Path) -> bool:
     name = path.name
     if not name.lower().endswith(ALL_SUFFIXES) or name in NOT_PAGES:
         return False
-    if kind_of(path) == "jsonl" and _holds_no_pages(path):
-        _warn(f"{path} passed over: none of its first records has an \"html\" key, so it is not an archive of pages")
+    keys = _keys_without_html(path) if kind_of(path) == "jsonl" else None
+    if keys is not None:
+        _warn(f"{path} passed over: none of its first records has an \"html\" key (their keys: {keys}), so it is "
+              "not an archive of pages")
         return False
     return True
 
@@ -251,6 +261,7 @@ class Record:
     html: Optional[bytes | str] = None
     error: Optional[str] = None
     skipped: bool = False  # a WARC record that is not an HTML response
+    text: bool = False  # a JSONL "html" without markup: a plain-text page (one paragraph per line)
     charset: Optional[str] = None  # a WARC response's HTTP Content-Type charset
 
 
@@ -268,18 +279,36 @@ def jsonl_records(path: Path) -> Iterator[Record]:
                 if not line.strip():
                     continue
                 try:
-                    item = json.loads(line)
+                    item = _json_line(line)
                 except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's stack
                     yield Record(key=f"line {n}", error=f"line {n} is not JSON ({e})")
                     continue
                 if not isinstance(item, dict) or not isinstance(item.get("html"), str):
-                    yield Record(key=f"line {n}", error=f"line {n} has no \"html\" string")
+                    keys = f" (its keys: {_keys(item)})" if isinstance(item, dict) and "html" not in item else ""
+                    yield Record(key=f"line {n}", error=f"line {n} has no \"html\" string{keys}")
                     continue
                 # an id of 0 is an id (a dump numbered from 0): only a missing or empty one is not
                 key = next((str(item[k]) for k in ("id", "url") if item.get(k) not in (None, "")), f"line {n}")
-                yield Record(key=key, position=n, url=item.get("url"), html=item["html"])
+                html = item["html"]
+                yield Record(key=key, position=n, url=item.get("url"), html=html,
+                             text=bool(html.strip()) and not _MARKUP.search(html))
         except (OSError, EOFError, zlib.error) as e:
             yield Record(key=f"line {n + 1}", error=f"archive unreadable after line {n}: {e}")
+
+
+#: a tag, an end tag, a comment or a doctype: an "html" without any is scraped text, whose lines parsed as
+#: HTML ran into one block (a newsletter pitch at its end kept with the article)
+_MARKUP = re.compile(r"<[a-zA-Z!/?]")
+
+
+def _json_line(line: bytes):
+    """A JSONL line's value. JSON is UTF-8; a line that is not (a scraper's file written in its
+    system's encoding, cp1252 on Windows, or one with a stray byte) is decoded as a page's bytes are,
+    where it failed whole as "not JSON"."""
+    try:
+        return json.loads(line)
+    except UnicodeDecodeError:
+        return json.loads(decode(line))
 
 
 def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:

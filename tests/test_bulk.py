@@ -854,3 +854,44 @@ def test_a_warc_payload_that_cannot_be_decoded_fails_alone_saying_why(tmp_path, 
         " its gzip payload is corrupt after 58,587 bytes (Error -3 while decompressing data: incorrect data check)",
         " its Content-Encoding is zstd, which boilerclf cannot decode",
         " its Content-Encoding is br (Brotli), which needs the brotli package: pip install brotli"]
+
+
+def test_a_jsonl_record_of_plain_text_is_read_as_a_text_page(tmp_path):
+    """An "html" holding scraped text, no markup (a text dump put in the html field), was parsed as
+    HTML: its lines ran into one block, so the newsletter pitch at its end was kept with the article."""
+    lines = ["Storm hits the coast", "The storm reached the coast on Monday night, and more than 20,000 homes "
+             "lost power.", "Crews worked all night to restore it.", "Subscribe to our newsletter for more news."]
+    (tmp_path / "dump.jsonl").write_text(json.dumps({"url": "https://a.example/1", "html": "\n\n".join(lines)}) + "\n")
+    assert invoke("clean", tmp_path / "dump.jsonl", "-o", tmp_path / "out", "-j", "1").exit_code == 0
+    [record] = jsonl(tmp_path / "out" / "dump.jsonl")
+    assert [b["text"] for b in record["blocks"]] == lines
+
+
+def test_a_jsonl_line_not_in_utf8_is_decoded_as_a_page_would_be(tmp_path):
+    """A scraper's line written in its system's encoding (Python's `open(f, "w")` on Windows: cp1252)
+    or with a stray byte failed whole as "not JSON ('utf-8' codec can't decode byte 0xfc …)"."""
+    page = gzip.decompress((CORPUS / "trafilatura-eval" / "html" / "galore.de.buch.html.gz").read_bytes()).decode()
+    line = json.dumps({"url": "https://galore.de/buch", "html": page}, ensure_ascii=False)
+    (tmp_path / "utf8.jsonl").write_bytes(line.encode() + b"\n")
+    (tmp_path / "dump.jsonl").write_bytes(line.encode("cp1252") + b"\n"
+                                          + line.encode().replace(b"</head>", b"<!-- \xff --></head>", 1) + b"\n")
+    result = invoke("clean", tmp_path / "utf8.jsonl", tmp_path / "dump.jsonl", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 0, result.output
+    [expected] = [r["text"] for r in jsonl(tmp_path / "out" / "utf8.jsonl")]
+    assert "ü" in expected and [r["text"] for r in jsonl(tmp_path / "out" / "dump.jsonl")] == [expected] * 2
+
+
+def test_a_jsonl_without_html_keys_says_which_keys_it_has(tmp_path):
+    """A dump keyed `content` or `body` was told only that it had no "html": the errors and the
+    warning now name the keys its records have, so the user sees what to rename."""
+    page = gzip.decompress(NEWS[0].read_bytes()).decode()
+    (tmp_path / "in").mkdir()
+    for name in ("named.jsonl", "in/found.jsonl"):
+        (tmp_path / name).write_text("".join(json.dumps({"url": f"https://a.example/{i}", "content": page}) + "\n"
+                                             for i in range(2)))
+    result = invoke("clean", tmp_path / "named.jsonl", tmp_path / "in", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert "found.jsonl passed over: none of its first records has an \"html\" key (their keys: content, url)" in text
+    assert [e["reason"] for e in jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")] == [
+        f"line {n} has no \"html\" string (its keys: content, url)" for n in (1, 2)]
