@@ -314,13 +314,20 @@ def _json_line(line: bytes):
 def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
     """HTML response records of a WARC or WARC.gz archive, and `resource` records of HTML; other
     records, and responses with an HTTP status other than 2xx (a 404 page, a redirect's stub: no
-    page's content), are counted as skipped. A payload over `max_bytes` (0: no limit) is an error record, never held whole in memory."""
+    page's content), are counted as skipped. A payload over `max_bytes` (0: no limit) is an error
+    record, never held whole in memory. An archive cut short is an error, wherever the cut."""
     with open(path, "rb") as stream:
         n = 0
         try:
-            for n, record in enumerate(_warc_iterator(stream), 1):
+            iterator = _warc_iterator(stream)
+            for n, record in enumerate(iterator, 1):
                 key = record.rec_headers.get_header("WARC-Record-ID") or f"record {n}"
                 url = record.rec_headers.get_header("WARC-Target-URI")
+                if record.rec_headers.get_header("Content-Length") is None and record.rec_headers.headers:
+                    # every WARC record has one (a header-less "record" is blank lines between gzip members)
+                    yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: its WARC header "
+                                                         "has no Content-Length (the archive ends inside it?)")
+                    continue
                 content_type = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
                 if record.rec_type == "response" and url is None:
                     yield Record(key=key, error=f"record {n} is a response without the WARC-Target-URI it must have")
@@ -343,8 +350,28 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
                     yield Record(key=key, url=url, skipped=True)
                 else:
                     yield Record(key=key, position=n, url=url, html=html, charset=_charset(content_type))
+            # a .warc.gz cut in the first bytes of a record's gzip member gives warcio no record at all
+            left = _left_over(stream, iterator.offset)
+            if left:
+                yield Record(key=f"record {n + 1}", error=f"archive unreadable after record {n}: the last {left:,} "
+                                                          "bytes are no whole record (the archive is cut short?)")
         except Exception as e:  # warcio raises many kinds on a truncated or non-WARC file
             yield Record(key=f"record {n + 1}", error=f"archive unreadable after record {n}: {type(e).__name__}: {e}")
+
+
+def _left_over(stream, offset: int) -> int:
+    """How many bytes of the archive lie after its last whole record, `offset`; padding (blank
+    lines, NUL bytes, an empty gzip member) is none."""
+    left = os.fstat(stream.fileno()).st_size - offset
+    if left <= 0:
+        return 0
+    stream.seek(offset)
+    tail = stream.read(1 << 16)
+    with contextlib.suppress(OSError, EOFError, zlib.error):
+        tail = gzip.decompress(tail) if tail.startswith(b"\x1f\x8b") else tail
+        if not tail.strip(b"\0\r\n\t "):
+            return 0
+    return left
 
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.-]+)", re.I)

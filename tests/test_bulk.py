@@ -895,3 +895,22 @@ def test_a_jsonl_without_html_keys_says_which_keys_it_has(tmp_path):
     assert "found.jsonl passed over: none of its first records has an \"html\" key (their keys: content, url)" in text
     assert [e["reason"] for e in jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")] == [
         f"line {n} has no \"html\" string (its keys: content, url)" for n in (1, 2)]
+
+
+@pytest.mark.parametrize("cut", [10, 60, 200])
+def test_a_warc_gz_cut_in_the_header_of_its_last_record_reports_it(tmp_path, cut):
+    """A download cut in the first bytes of a record's gzip member gave no record at all, and one
+    cut further into its WARC header a record with no type, counted as "not a page": the archive
+    was reported whole, its last page silently lost. Padding after the last record is no cut."""
+    from boilerclf.sources import warc_records
+
+    pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:3]]
+    write_warc(tmp_path / "two.warc.gz", pages[:2], extra=False)
+    write_warc(tmp_path / "three.warc.gz", pages, extra=False)
+    two, three = (tmp_path / "two.warc.gz").read_bytes(), (tmp_path / "three.warc.gz").read_bytes()
+    (tmp_path / "cut.warc.gz").write_bytes(three[:len(two) + cut])
+    found = list(warc_records(tmp_path / "cut.warc.gz"))
+    assert [r.html for r in found[:2]] == pages[:2] and len(found) == 3
+    assert found[2].error.startswith(("archive unreadable after record 2:", "record 3 is truncated or corrupt:"))
+    (tmp_path / "padded.warc.gz").write_bytes(two + gzip.compress(b"") + b"\r\n")
+    assert [r.error for r in warc_records(tmp_path / "padded.warc.gz") if r.error] == []
