@@ -29,6 +29,9 @@ TEXTLESS = MEDIA | {"img", "picture", "input", "button", "hr", "br", "wbr"}
 #: form controls, which serve no reader; iframes, objects and embeds always go, as scripts do: they
 #: are another page (an ad's, a tracker's), not a part of this one
 STANDALONE = frozenset({"img", "picture", "video", "audio", "math", "source", "track", "hr", "br", "wbr"})
+#: kept inside a kept block's element only where they stand in its text (a task list's checkboxes), not
+#: anywhere below it: a search box or a petition's fields in a page-wide <div> that owns a kept line
+FORM_CONTROLS = frozenset({"input", "button"})
 _CELLS = frozenset({"td", "th"})  # emptied, never removed, lest the row's other cells shift columns
 _FRAME = _CELLS | {"html", "head", "body"}  # never pruned when empty (see `tidy`)
 _IN_PAGE_LINKS = etree.XPath("//a/@href[starts-with(normalize-space(.), '#')]")
@@ -219,8 +222,11 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
 def _parts_kept_text(el, owners: set) -> bool:
     """A block-level element right inside a kept block's element (an e-mail line between a name and
     a bio): emptied, it still parts the kept texts before and after it, which removing it would glue."""
-    if el.tag not in BLOCK_TAGS:
-        return False
+    return el.tag in BLOCK_TAGS and _in_text_of(el, owners)
+
+
+def _in_text_of(el, owners: set) -> bool:
+    """Whether `el` stands in the text of a kept block: its nearest block-level ancestor owns one."""
     return next((a for a in el.iterancestors() if a.tag in BLOCK_TAGS), None) in owners
 
 
@@ -278,7 +284,7 @@ def judge_textless(tree, blocks: Sequence[Block], owners: set, keep: Sequence[st
             inside += -1 if end else 1
         elif el in textless and not end:
             events.skip_subtree()  # a <picture>'s or <video>'s sources go with it
-            if inside:
+            if inside and (el.tag not in FORM_CONTROLS or _in_text_of(el, owners)):
                 media.add(el)
             elif el.tag in STANDALONE:
                 waiting.append((el, low))

@@ -476,6 +476,22 @@ def test_html_output_drops_the_targets_of_links_that_are_gone():
     assert '<a id="notes"></a>' in html  # a kept link's target stays
 
 
+def test_html_output_drops_the_form_controls_of_a_form_apart_from_kept_text():
+    """A search box, or a petition's empty fields, under a container that owns a kept block
+    somewhere (a kept line right in a page-wide <div>) stayed with its form, as if in that kept
+    text: empty text boxes and buttons in the cleaned pages of 18 of the 1,322 corpus pages. A checkbox
+    in a kept line (a task list's) is in its text, and stays."""
+    from boilerclf.render import render_html
+
+    page = all_content('<html><body><div id="page">A kept line of the page.<div class="search"><form><div class="row">'
+                       '<input type="text" name="q"><button type="submit"></button></div></form></div>'
+                       '<p>A kept paragraph.</p><ul><li><input type="checkbox" checked disabled> Buy milk</li></ul>'
+                       '</div></body></html>')
+    html = render_html(page)
+    assert "<form" not in html and 'name="q"' not in html and "<button" not in html
+    assert '<li><input type="checkbox" checked disabled> Buy milk</li>' in html
+
+
 def test_html_output_keeps_apart_the_kept_texts_around_a_dropped_block_of_their_element():
     from boilerclf.render import render_html, render_text
 
