@@ -288,8 +288,9 @@ def label_records(batch: Sequence[Record], archive: int, source: str, settings: 
     part, lines = Part(archive), []
 
     def keep(record: Record, page: Page) -> None:
-        lines.append(to_json({"record": record.key, "position": record.position, **page_record(page, settings.keep)})
-                     + "\n")
+        cut = {"truncated": record.truncated} if record.truncated else {}  # by the crawler (see `Record`)
+        lines.append(to_json({"record": record.key, "position": record.position, **cut,
+                              **page_record(page, settings.keep)}) + "\n")
         part.labels.update(b.label for b in page.blocks)
 
     pages = _Batch(settings, keep, lambda record, reason: part.failures.append((record.key, reason)))

@@ -262,6 +262,9 @@ class Record:
     error: Optional[str] = None
     skipped: bool = False  # a WARC record that is not an HTML response
     text: bool = False  # a JSONL "html" without markup: a plain-text page (one paragraph per line)
+    #: a WARC record's `WARC-Truncated` (the crawler cut the payload: "length", "time"…): a page whose end is
+    #: missing, said so in its output, where it was cleaned as if whole
+    truncated: Optional[str] = None
     charset: Optional[str] = None  # a WARC response's HTTP Content-Type charset
 
 
@@ -349,7 +352,8 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
                 if html is None:
                     yield Record(key=key, url=url, skipped=True)
                 else:
-                    yield Record(key=key, position=n, url=url, html=html, charset=_charset(content_type))
+                    yield Record(key=key, position=n, url=url, html=html, charset=_charset(content_type),
+                                 truncated=record.rec_headers.get_header("WARC-Truncated"))
             # a .warc.gz cut in the first bytes of a record's gzip member gives warcio no record at all
             left = _left_over(stream, iterator.offset)
             if left:

@@ -914,3 +914,21 @@ def test_a_warc_gz_cut_in_the_header_of_its_last_record_reports_it(tmp_path, cut
     assert found[2].error.startswith(("archive unreadable after record 2:", "record 3 is truncated or corrupt:"))
     (tmp_path / "padded.warc.gz").write_bytes(two + gzip.compress(b"") + b"\r\n")
     assert [r.error for r in warc_records(tmp_path / "padded.warc.gz") if r.error] == []
+
+
+def test_a_warc_record_the_crawler_cut_short_says_so_in_its_output(tmp_path):
+    """Crawlers cut responses over their size limit and mark the record `WARC-Truncated: length`
+    (Common Crawl's over 1 MiB): such a page, its end missing, was cleaned as if whole, nothing in
+    its output telling it from the others."""
+    pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:2]]
+    with open(tmp_path / "crawl.warc.gz", "wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for i, page in enumerate(pages):
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(f"https://example.org/{i}", "response",
+                                               payload=io.BytesIO(page[:20_000] if i else page), http_headers=http)
+            if i:
+                record.rec_headers.add_header("WARC-Truncated", "length")
+            writer.write_record(record)
+    assert invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / "out", "-j", "1").exit_code == 0
+    assert [r.get("truncated") for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [None, "length"]
