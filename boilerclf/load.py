@@ -209,8 +209,48 @@ def build_dom(text: str):
         raise InputError("cannot parse HTML: no elements")
     if any("Excessive depth" in entry.message for entry in parser.error_log):
         raise InputError("page nested deeper than the 2,048 levels the HTML parser allows")
+    if tree.getnext() is not None:  # rare: only pages with something after `</html>`
+        _adopt_after_html(tree)
     _close_void(tree)
     return tree
+
+
+def _adopt_after_html(root) -> None:
+    """Move into the body what libxml2 put in further `<html>` roots: it starts a new root for
+    anything after `</html>`, which `fromstring` does not return, so the walk never saw it (a page
+    ending its head with `</head></html>` lost its whole body). Browsers append all that follows
+    `</html>` to the body, ignoring its html, head and body tags, as done here."""
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    extra = root.getnext()
+    while extra is not None:
+        following = extra.getnext()
+        _move_content(extra, body)
+        extra = following
+
+
+def _move_content(source, body) -> None:
+    """`source`'s text and children, in order, to the end of `body`, a head or body among them unwrapped."""
+    _append_text(body, source.text)
+    source.text = None
+    for child in list(source):
+        if child.tag in ("head", "body"):
+            tail, child.tail = child.tail, None
+            _move_content(child, body)
+            _append_text(body, tail)
+            source.remove(child)
+        else:
+            body.append(child)  # its tail comes along
+
+
+def _append_text(parent, text: Optional[str]) -> None:
+    if text:
+        last = parent[-1] if len(parent) else None
+        if last is None:
+            parent.text = (parent.text or "") + text
+        else:
+            last.tail = (last.tail or "") + text
 
 
 #: a <noscript>'s tags (bounded: a `<noscript` never closed by `>` must not be rescanned to the end each time)

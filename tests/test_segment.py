@@ -237,6 +237,20 @@ def test_closing_what_a_noscript_leaves_open_is_linear_in_its_tags():
     assert time.perf_counter() - start < 5  # ~0.3 s; minutes before
 
 
+def test_a_page_whose_body_comes_after_its_html_end_tag_keeps_its_body():
+    """`</head></html>` then `<body>`: libxml2 starts a second <html> root for what follows `</html>`,
+    which the walk never saw: business-punk.com's article gave no block at all. Browsers put all
+    that follows `</html>` in the body."""
+    page = read_page(CORPUS / "trafilatura-eval" / "html" / "business-punk.com.fitness.html.gz")
+    texts = [b.text for b in page.blocks]
+    assert "Netflix and DON’T chill: Netflix nimmt Fitness-Reihe ins Programm auf" in texts
+    assert any(t.startswith("Eigentlich steht Netflix für genau eine Sache") for t in texts)
+    page = segment("<html><head><title>T</title></head></html><body class='b'><p>One</p></body></html>"
+                   "<p>Two <b>bold</b></p>tail</html><head><meta name='x'></head><body><p>Three</p></body>")
+    assert [b.text for b in page.blocks] == ["One", "Two bold", "tail", "Three"]
+    assert page.tree.getnext() is None or not len(page.tree.getnext())
+
+
 def test_soft_hyphens_and_joiners_vanish_from_block_text():
     html = "<p>Genesenen\u00adnachweise gelten wieder\u2060.</p><p>\ufeffZweiter Absatz</p>"
     assert [b.text for b in segment(html).blocks] == ["Genesenennachweise gelten wieder.", "Zweiter Absatz"]
