@@ -193,11 +193,29 @@ def build_dom(text: str):
     """Parse HTML text into an lxml document; an empty, unparsable or too deep page is an InputError.
 
     A parser per call: its error log is how libxml2 says it cut a page nested deeper than
-    it allows (2,048 levels), which would otherwise lose that text silently.
+    it allows (2,048 levels), which would otherwise lose that text silently, and where it dropped
+    a `</br>` (see `break_end_brs`): only those pages are rewritten and parsed again.
     """
     text = open_raw_text(close_noscripts(_XML_DECL.sub("", text, count=1)))
     if not text.strip():
         raise InputError("empty page")
+    tree, errors = _parse(text)
+    if len(errors) >= _MAX_ERRORS or _STRAY_END_BR in errors:
+        rewritten = break_end_brs(text)
+        if rewritten != text:
+            tree, errors = _parse(rewritten)
+    if tree.getnext() is not None:  # rare: only pages with something after `</html>`
+        _adopt_after_html(tree)
+    _close_void(tree)
+    return tree
+
+
+_STRAY_END_BR = "Unexpected end tag : br"  # libxml2's words for a `</br>` it dropped
+_MAX_ERRORS = 100  # libxml2 reports no more on a page: past them, a stray `</br>` may go unsaid
+
+
+def _parse(text: str):
+    """The document and libxml2's error messages."""
     # etree's parser, not lxml.html's: its elements need no Python class lookup, which cost
     # more than the parse itself on every walk
     parser = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
@@ -207,12 +225,10 @@ def build_dom(text: str):
         raise InputError(f"cannot parse HTML: {e}") from None
     if tree is None:
         raise InputError("cannot parse HTML: no elements")
-    if any("Excessive depth" in entry.message for entry in parser.error_log):
+    errors = [entry.message for entry in parser.error_log]
+    if any("Excessive depth" in error for error in errors):
         raise InputError("page nested deeper than the 2,048 levels the HTML parser allows")
-    if tree.getnext() is not None:  # rare: only pages with something after `</html>`
-        _adopt_after_html(tree)
-    _close_void(tree)
-    return tree
+    return tree, errors
 
 
 def _adopt_after_html(root) -> None:
@@ -315,6 +331,36 @@ def open_raw_text(text: str) -> str:
             pieces += [text[done:match.start(2)]]
             done = match.end(2)
     return "".join(pieces) + text[done:] if pieces else text
+
+
+_END_BR = re.compile(r"</br\b[^>]*>", re.I)
+_RAW = ("script", "style", "textarea", "title", "iframe", "noembed", "noframes", "xmp")  # text up to their end tag
+_RAW_OR_COMMENT = re.compile(rf"<!--|<({'|'.join(_RAW)})\b[^>]*>", re.I)
+_END_RAW = {name: re.compile(rf"</{name}[\s/>]", re.I) for name in _RAW}
+
+
+def break_end_brs(text: str) -> str:
+    """The page with each `</br>` outside comments and raw text (scripts, styles...) made a `<br>`.
+
+    HTML reads `</br>` as `<br>`; libxml2 dropped it, so the lines on either side became one block,
+    their words glued where no space stood between them ("Match</br>Report"). A raw-text start
+    tag still self-closed is closed, as libxml2 reads it (`open_raw_text` opened the others).
+    `build_dom` asks for this only where libxml2 reported a dropped `</br>`: one page in a hundred.
+    """
+    pieces, pos = [], 0
+    while (found := _RAW_OR_COMMENT.search(text, pos)) is not None:
+        pieces.append(_END_BR.sub("<br>", text[pos:found.start()]))
+        if found[1] is None:  # a comment
+            close = text.find("-->", found.end())
+            pos = len(text) if close < 0 else close + 3
+        elif found[0].endswith("/>"):
+            pos = found.end()
+        else:
+            end = _END_RAW[found[1].lower()].search(text, found.end())
+            pos = end.end() if end else len(text)
+        pieces.append(text[found.start():pos])
+    pieces.append(_END_BR.sub("<br>", text[pos:]))
+    return "".join(pieces)
 
 
 #: void in HTML5 but not to libxml2's HTML4 parser, which nests what follows them inside them

@@ -251,6 +251,19 @@ def test_a_page_whose_body_comes_after_its_html_end_tag_keeps_its_body():
     assert page.tree.getnext() is None or not len(page.tree.getnext())
 
 
+def test_an_end_tag_br_breaks_the_line_as_in_browsers():
+    """HTML reads `</br>` as `<br>`; libxml2 dropped it, and the lines on either side became one
+    block, their words glued where no space stood between them: "MatchReport"."""
+    page = read_page(CORPUS / "newspaper-pages" / "html" / "cricket.com.au1.html.gz")
+    texts = [b.text for b in page.blocks]
+    assert "MatchReport" not in texts and texts.index("Match") + 1 == texts.index("Report")
+    assert "© 2014 Cricket Australia." in texts and "All rights reserved" in texts
+    page = segment("<p>One</BR >two</br/>three</p><script>var s = 'a</br>b';</script><p><!-- </br> -->four</p>"
+                   "<p>five<script src=\"a.js\"/><textarea>x</br>y</textarea>six</br>seven</p>")
+    assert [b.text for b in page.blocks] == ["One", "two", "three", "four", "fivesix", "seven"]
+    assert [el.text for el in page.tree.iter("script", "textarea")] == ["var s = 'a</br>b';", None, "x</br>y"]
+
+
 def test_soft_hyphens_and_joiners_vanish_from_block_text():
     html = "<p>Genesenen\u00adnachweise gelten wieder\u2060.</p><p>\ufeffZweiter Absatz</p>"
     assert [b.text for b in segment(html).blocks] == ["Genesenennachweise gelten wieder.", "Zweiter Absatz"]
