@@ -12,7 +12,10 @@ handles any language and the model stays small. Groups of columns:
   capitals, digits, currency symbols and punctuation, position in the page;
 * DOM: the owner's tag, the words of its and its ancestors' class/id/role, and the
   neighbours' tags and own cues. Plain-text blocks have none of these and get a
-  `#text` marker instead, so one model serves both kinds of page.
+  `#text` marker instead, so one model serves both kinds of page;
+* cue phrases ("read also", "subscribe", "sign in"… in many languages, `cues`), one column
+  per function whatever the language, so that languages with few training pages borrow
+  the others' weights.
 """
 from __future__ import annotations
 
@@ -23,11 +26,12 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import hashing
+from .cues import NAMES as CUE_NAMES, cue_matrix
 from .hashing import ALPHA, CURRENCY, DIGIT, SPACE, UPPER, WORD, Texts
 from .page import Block
 
 #: bump when the features change: models record it and refuse a mismatch on load.
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 _SENTENCE_END = frozenset(".!?。！？…:\"»”)")
 STAT_CHARS = 2000  # words and shares are measured on a block's first characters: enough, and bounded cost
 TEXT_CHARS = 300  # char n-grams look at the start of a block: cues live there, and it bounds cost
@@ -198,11 +202,13 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
 
     def _matrix(self, everything: list[Block], pages: np.ndarray):
         sample = Texts([b.text[:STAT_CHARS] for b in everything])
-        word_rows, word_hashes, word_rank, _ = sample.tokens()
+        tokens = sample.tokens()
+        word_rows, word_hashes, word_rank, _ = tokens
         pair_rows, pair_hashes = hashing.bigrams(word_rows, word_hashes)
         char_rows, char_hashes = sample.char_ngrams(CHAR_SIZES, TEXT_CHARS)
         dom_rows, dom_hashes = context_tokens(everything, (word_rows, word_hashes, word_rank), pages)
-        dense = np.hstack([neighbour_stats(block_stats(everything, sample, word_rows), pages), container_stats(everything)])
+        dense = np.hstack([neighbour_stats(block_stats(everything, sample, word_rows), pages), container_stats(everything),
+                           cue_matrix(sample, tokens, len(everything))])
         return hashing.matrix([
             (np.concatenate([word_rows, pair_rows]), np.concatenate([word_hashes, pair_hashes]), self.word_features),
             (char_rows, char_hashes, self.char_features),
@@ -259,5 +265,5 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         hashed = [f"word_{i}" for i in range(self.word_features)] + \
                  [f"char_{i}" for i in range(self.char_features)] + [f"dom_{i}" for i in range(self.dom_features)]
         stats = [f"{where}{name}" for where in ("", "prev_", "next_") for name in (*STAT_NAMES, "missing")]
-        stats += list(CONTAINER_NAMES)
+        stats += [*CONTAINER_NAMES, *CUE_NAMES]
         return np.asarray(hashed + stats, dtype=object)

@@ -75,3 +75,54 @@ def test_pages_hashed_in_chunks_get_the_same_features(monkeypatch):
     monkeypatch.setattr(features, "CHUNK_CHARS", 500)  # memory is bounded by hashing a huge page in slices
     assert len(features.chunk_starts(page.blocks)) > 3
     assert (BlockFeatures().transform(page.blocks) != whole).nnz == 0
+
+
+def _cues_by_hand(text):
+    """The cue classes of a text, read with the lexicon and a regex rather than hashes."""
+    from boilerclf.cues import CUES, FIRST_WORDS
+    from boilerclf.features import STAT_CHARS
+
+    words = hashing.WORD_PATTERN.findall(text[:STAT_CHARS].lower())[:FIRST_WORDS]
+    pairs = list(zip(words, words[1:]))
+    found = set()
+    for name, entries in CUES.items():
+        for entry in entries.split():
+            first, entry = entry.startswith("^"), entry.lstrip("^")
+            if "_" in entry:
+                hits = [i for i, pair in enumerate(pairs) if pair == tuple(entry.split("_"))]
+            elif entry.endswith("*"):
+                hits = [i for i, w in enumerate(words) if w.startswith(entry[:-1])]
+            else:
+                hits = [i for i, w in enumerate(words) if w == entry]
+            hits = [i for i in hits if i == 0] if first else hits
+            found |= {f"cue_{name}" for _ in hits[:1]} | {f"cue_{name}_first" for i in hits if i == 0}
+    return found | ({"cue_copyright"} if "©" in text[:STAT_CHARS] else set())
+
+
+def test_cue_phrases_match_a_plain_reading_of_the_lexicon():
+    from boilerclf.cues import NAMES
+
+    texts = real_texts() + ["Lesen Sie auch: Merkel", "Czytaj także", "Te puede interesar", "© 2020 Al-Monitor",
+                            "Suscríbete a nuestro boletín", "By Jane Doe", "Written by Jane", "Abonnieren Sie jetzt"]
+    features = BlockFeatures()
+    blocks = [b for t in texts for b in segment(t, text=True).blocks]
+    cues = features.transform(blocks)[:, -len(NAMES):].toarray()
+    assert [{NAMES[i] for i in np.flatnonzero(row)} for row in cues] == [_cues_by_hand(b.text) for b in blocks]
+    assert cues.any(axis=0).sum() >= 8  # most classes occur in these texts
+
+
+def test_read_also_lines_share_one_cue_across_languages():
+    """A Polish page's "Czytaj także" and a German page's "Lesen Sie auch" light the same column, so
+    the weight the many German pages give it serves the few Polish ones."""
+    from boilerclf.cues import NAMES
+
+    column = NAMES.index("cue_read_also")
+    for name, lead in (("Eurostat_ Polska z najniższym bezrobociem w całej UE.html.gz", "czytaj także"),
+                       ("auto.oe24.at-golfchina.html.gz", "lesen sie auch"),
+                       ("ambito.com-paritarias.html.gz", "te puede interesar")):
+        blocks = segment(gzip.decompress((CORPUS / "trafilatura-eval/html" / name).read_bytes())).blocks
+        lines = [i for i, b in enumerate(blocks) if b.text.lower().startswith(lead)]
+        assert lines, name
+        cues = BlockFeatures().transform(blocks)[:, -len(NAMES):].toarray()
+        assert cues[lines, column].all()
+        assert cues[:, column].sum() < len(blocks) / 4  # a cue, not every block
