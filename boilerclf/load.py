@@ -194,14 +194,15 @@ def build_dom(text: str):
 
     A parser per call: its error log is how libxml2 says it cut a page nested deeper than
     it allows (2,048 levels), which would otherwise lose that text silently, and where it dropped
-    a `</br>` (see `break_end_brs`): only those pages are rewritten and parsed again.
+    a `</br>` or a `</script>` (see `break_end_brs`, `open_raw_text`): only those pages are
+    rewritten and parsed again (scanning every page cost ~0.1 ms).
     """
-    text = open_raw_text(close_noscripts(_XML_DECL.sub("", text, count=1)))
+    text = close_noscripts(_XML_DECL.sub("", text, count=1))
     if not text.strip():
         raise InputError("empty page")
     tree, errors = _parse(text)
-    if len(errors) >= _MAX_ERRORS or _STRAY_END_BR in errors:
-        rewritten = break_end_brs(text)
+    if len(errors) >= _MAX_ERRORS or not _REWRITTEN.isdisjoint(errors):
+        rewritten = break_end_brs(open_raw_text(text))
         if rewritten != text:
             tree, errors = _parse(rewritten)
     if tree.getnext() is not None:  # rare: only pages with something after `</html>`
@@ -210,8 +211,9 @@ def build_dom(text: str):
     return tree
 
 
-_STRAY_END_BR = "Unexpected end tag : br"  # libxml2's words for a `</br>` it dropped
-_MAX_ERRORS = 100  # libxml2 reports no more on a page: past them, a stray `</br>` may go unsaid
+#: libxml2's words for a `</br>` it dropped, and for the end tag of a `<script/>` or `<style/>` it closed at once
+_REWRITTEN = frozenset(f"Unexpected end tag : {tag}" for tag in ("br", "script", "style"))
+_MAX_ERRORS = 100  # libxml2 reports no more on a page: past them, those may go unsaid
 
 
 def _parse(text: str):
