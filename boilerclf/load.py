@@ -348,8 +348,11 @@ def break_end_brs(text: str) -> str:
     `build_dom` asks for this only where libxml2 reported a dropped `</br>`: one page in a hundred.
     """
     pieces, pos = [], 0
-    while (found := _RAW_OR_COMMENT.search(text, pos)) is not None:
-        pieces.append(_END_BR.sub("<br>", text[pos:found.start()]))
+    # no tag is whole after the last `>`: searching there, each `<script`, `<title`… would be scanned
+    # on to the end of the page for a `>` (quadratic: 700 KB of `<title ` took 20 s)
+    last = text.rfind(">") + 1
+    while (found := _RAW_OR_COMMENT.search(text, pos, last)) is not None:
+        pieces.append(_breaks(text[pos:found.start()]))
         if found[1] is None:  # a comment
             close = text.find("-->", found.end())
             pos = len(text) if close < 0 else close + 3
@@ -359,8 +362,15 @@ def break_end_brs(text: str) -> str:
             end = _END_RAW[found[1].lower()].search(text, found.end())
             pos = end.end() if end else len(text)
         pieces.append(text[found.start():pos])
-    pieces.append(_END_BR.sub("<br>", text[pos:]))
+    pieces.append(_breaks(text[pos:]))
     return "".join(pieces)
+
+
+def _breaks(text: str) -> str:
+    """`text` with each `</br>` made a `<br>`; linear, as `break_end_brs` (after the last `>`, each
+    `</br` would be scanned on to the end for one)."""
+    last = text.rfind(">") + 1
+    return _END_BR.sub("<br>", text[:last]) + text[last:]
 
 
 #: void in HTML5 but not to libxml2's HTML4 parser, which nests what follows them inside them
