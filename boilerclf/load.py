@@ -239,28 +239,36 @@ def _adopt_after_html(root) -> None:
     body = root.find("body")
     if body is None:
         body = etree.SubElement(root, "body")
+    texts: list[str] = []  # text met since the last element moved, joined once (see `_move_content`)
     extra = root.getnext()
     while extra is not None:
         following = extra.getnext()
-        _move_content(extra, body)
+        _move_content(extra, body, texts)
         extra = following
+    _append_text(body, texts)
 
 
-def _move_content(source, body) -> None:
-    """`source`'s text and children, in order, to the end of `body`, a head or body among them unwrapped."""
-    _append_text(body, source.text)
+def _move_content(source, body, texts: list[str]) -> None:
+    """`source`'s text and children, in order, to the end of `body`, a head or body among them unwrapped.
+    Text goes to `texts` until the next element moves: added to the same tail one root at a time, it
+    was copied again for each (`</html>` and a word, 40,000 times over, took 2.6 s)."""
+    texts.append(source.text or "")
     source.text = None
     for child in list(source):
         if child.tag in ("head", "body"):
             tail, child.tail = child.tail, None
-            _move_content(child, body)
-            _append_text(body, tail)
+            _move_content(child, body, texts)
+            texts.append(tail or "")
             source.remove(child)
         else:
+            _append_text(body, texts)
             body.append(child)  # its tail comes along
 
 
-def _append_text(parent, text: Optional[str]) -> None:
+def _append_text(parent, texts: list[str]) -> None:
+    """`texts` joined after `parent`'s last child (or in it, if it has none); `texts` emptied."""
+    text = "".join(texts)
+    texts.clear()
     if text:
         last = parent[-1] if len(parent) else None
         if last is None:
