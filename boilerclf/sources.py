@@ -452,6 +452,10 @@ def _readers():
 
 
 _ENCODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate", "br": "br"}  # x-gzip: gzip's old name
+#: the other HTTP content codings (IANA's registry): compressed, so a payload in one is no page to read. Any
+#: other name is a server's mistake (`Content-Encoding: utf-8`, `none`, `binary`) that browsers ignore,
+#: showing the bytes as they are, and so did warcio: such a page failed as undecodable
+_UNDECODABLE = frozenset({"zstd", "compress", "x-compress", "aes128gcm", "dcb", "dcz", "exi", "pack200-gzip"})
 
 
 def _content_stream(record):
@@ -459,13 +463,14 @@ def _content_stream(record):
     missed: a `Transfer-Encoding` or `Content-Encoding` in other case or with spaces (HTTP's are
     case-insensitive: a `Chunked` body kept its chunk sizes as text, and a chunk break inside a tag
     showed a script's code), `x-gzip`, `br` (see `_Brotli`), a payload corrupt midway; and a
-    Content-Encoding it cannot decode (zstd, compress) is `Undecodable`, not "binary data"."""
+    Content-Encoding it cannot decode (zstd, compress) is `Undecodable`, not "binary data". A name
+    that is no content coding (`utf-8`) is ignored, as browsers do (see `_UNDECODABLE`)."""
     headers = record.http_headers
     if not headers:
         return record.raw_stream
     codings = [c.strip().lower() for c in (headers.get_header("Content-Encoding") or "").split(",")]
-    codings = [c for c in codings if c not in ("", "identity")]
-    if any(c not in _ENCODINGS for c in codings) or len(codings) > 1:
+    codings = [c for c in codings if c in _ENCODINGS or c in _UNDECODABLE]  # not "identity", nor unknown names
+    if any(c in _UNDECODABLE for c in codings) or len(codings) > 1:
         raise Undecodable(f"its Content-Encoding is {', '.join(codings)}, which boilerclf cannot decode")
     encoding = _ENCODINGS[codings[0]] if codings else None
     transfer = [c.strip().lower() for c in (headers.get_header("Transfer-Encoding") or "").split(",")]

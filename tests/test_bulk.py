@@ -856,6 +856,19 @@ def test_a_warc_payload_that_cannot_be_decoded_fails_alone_saying_why(tmp_path, 
         " its Content-Encoding is br (Brotli), which needs the brotli package: pip install brotli"]
 
 
+def test_a_warc_payload_whose_content_encoding_is_no_coding_is_read_as_it_is(tmp_path):
+    """Servers send `Content-Encoding: UTF-8` (a charset), `none` or `binary`, which browsers ignore,
+    showing the bytes, and warcio read as no coding: such pages, cleaned before, failed as "its
+    Content-Encoding is utf-8, which boilerclf cannot decode"."""
+    from boilerclf.sources import warc_records
+
+    page = gzip.decompress(NEWS[0].read_bytes())
+    write_responses(tmp_path / "crawl.warc.gz", [(page, [("Content-Encoding", name)]) for name in ("UTF-8", "none", "binary")]
+                    + [(gzip.compress(page), [("Content-Encoding", "gzip, utf-8")])])
+    found = list(warc_records(tmp_path / "crawl.warc.gz"))
+    assert [r.error for r in found] == [None] * 4 and [r.html for r in found] == [page] * 4
+
+
 def test_a_jsonl_record_of_plain_text_is_read_as_a_text_page(tmp_path):
     """An "html" holding scraped text, no markup (a text dump put in the html field), was parsed as
     HTML: its lines ran into one block, so the newsletter pitch at its end was kept with the article."""
