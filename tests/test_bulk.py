@@ -869,6 +869,25 @@ def test_a_warc_payload_whose_content_encoding_is_no_coding_is_read_as_it_is(tmp
     assert [r.error for r in found] == [None] * 4 and [r.html for r in found] == [page] * 4
 
 
+def test_a_brotli_payload_is_decoded_a_bounded_piece_at_a_time(tmp_path, monkeypatch):
+    """Brotli has no ratio cap (gzip's 1032:1 bounds what warcio's 16 KB reads decode to): a 2 KB
+    response decoded to 1 GB in one call, all held (2 GB of memory) before `--max-bytes` could
+    count it, and a few KB more would take the machine's. Here 64 MB, from ~100 bytes."""
+    import brotli
+
+    from boilerclf.sources import _Brotli, warc_records
+
+    monkeypatch.setattr(_Brotli, "LIMIT", 4 << 20, raising=False)  # 64 MiB: a smaller bomb does here
+    page = gzip.decompress(NEWS[0].read_bytes())
+    bomb = brotli.compress(b"<html><body>" + b" " * (64 << 20), quality=5)
+    assert len(bomb) < 200
+    write_responses(tmp_path / "crawl.warc.gz", [(bomb, [("Content-Encoding", "br")]),
+                                                 (brotli.compress(page), [("Content-Encoding", "br")])])
+    found = list(warc_records(tmp_path / "crawl.warc.gz", max_bytes=20_000_000))
+    assert [r.html for r in found] == [None, page]
+    assert found[0].error.startswith("record 1: its br payload decodes to over 4,194,304 bytes from ")
+
+
 def test_a_jsonl_record_of_plain_text_is_read_as_a_text_page(tmp_path):
     """An "html" holding scraped text, no markup (a text dump put in the html field), was parsed as
     HTML: its lines ran into one block, so the newsletter pitch at its end was kept with the article."""
