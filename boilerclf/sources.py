@@ -326,8 +326,10 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
             for n, record in enumerate(iterator, 1):
                 key = record.rec_headers.get_header("WARC-Record-ID") or f"record {n}"
                 url = record.rec_headers.get_header("WARC-Target-URI")
-                if record.rec_headers.get_header("Content-Length") is None and record.rec_headers.headers:
-                    # every WARC record has one (a header-less "record" is blank lines between gzip members)
+                length = (record.rec_headers.get_header("Content-Length") or "").strip()
+                if not length.isdigit() and (record.rec_headers.protocol or record.rec_headers.headers):
+                    # every WARC record has one (a "record" without even a `WARC/1.0` line is blank lines
+                    # between gzip members); one cut in its first line or in `Content-Length: ` was skipped
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: its WARC header "
                                                          "has no Content-Length (the archive ends inside it?)")
                     continue
@@ -350,6 +352,12 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
                     continue
                 if html is None:
+                    # cut in its HTTP header (no Content-Type yet) or in a payload left unread: no page known,
+                    # but no whole record either, where it was counted as "not a page" and the cut went unsaid
+                    if short := _short_by(record):
+                        yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: the archive ends "
+                                                             f"{short:,} bytes before the record does")
+                        continue
                     yield Record(key=key, url=url, skipped=True)
                 else:
                     yield Record(key=key, position=n, url=url, html=html, charset=_charset(content_type),
@@ -544,12 +552,19 @@ def _payload(record, stream, head: bytes, max_bytes: int) -> bytes:
         data = b""
         while part := stream.read(1 << 20):
             size += len(part)
-    record.raw_stream.read()  # what decoding left (a chunked body's trailer)
-    if getattr(record.raw_stream, "limit", 0) > 0:
-        raise EOFError(f"the archive ends {record.raw_stream.limit:,} bytes before the record does")
+    if short := _short_by(record):
+        raise EOFError(f"the archive ends {short:,} bytes before the record does")
     if max_bytes and size > max_bytes:
         raise TooLarge(f"{size:,} bytes", max_bytes)
     return data
+
+
+def _short_by(record) -> int:
+    """How many bytes of the record the archive lacks (0: none), once the rest of it is read (what
+    decoding left, such as a chunked body's trailer, or a skipped payload), a piece at a time."""
+    while record.raw_stream.read(1 << 20):
+        pass
+    return max(getattr(record.raw_stream, "limit", 0), 0)
 
 
 def records(source: Source, max_bytes: int = 0) -> Iterator[Record]:

@@ -948,6 +948,28 @@ def test_a_warc_gz_cut_in_the_header_of_its_last_record_reports_it(tmp_path, cut
     assert [r.error for r in warc_records(tmp_path / "padded.warc.gz") if r.error] == []
 
 
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("cut", [b"WARC/1.0\r\n", b"Content-Length: ", b"HTTP/1.1 200 OK\r\nContent-Ty"])
+def test_a_warc_cut_in_the_first_line_or_the_http_header_of_its_last_record_reports_it(tmp_path, gz, cut):
+    """Cut after the record's `WARC/1.0` line (no header line yet), in `Content-Length: ` or in the
+    HTTP header (no Content-Type yet, so no payload sniffed), the last record was counted as one that
+    is not a page, nothing said of the cut or of the page it lost."""
+    from boilerclf.sources import warc_records
+
+    pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:2]]
+    write_warc(tmp_path / "one.warc", pages[:1], extra=False)
+    write_warc(tmp_path / "two.warc", pages, extra=False)
+    one, two = (tmp_path / "one.warc").read_bytes(), (tmp_path / "two.warc").read_bytes()
+    data = two[:two.index(cut, len(one)) + len(cut)]
+    if gz:  # a member per record, the last one cut where its text is (all but its 8-byte trailer)
+        data = gzip.compress(one) + gzip.compress(data[len(one):])[:-8]
+    path = tmp_path / ("cut.warc.gz" if gz else "cut.warc")
+    path.write_bytes(data)
+    found = list(warc_records(path))
+    assert [r.html for r in found] == [pages[0], None] and not found[1].skipped
+    assert "record 2 is truncated or corrupt" in found[1].error
+
+
 def test_a_warc_record_the_crawler_cut_short_says_so_in_its_output(tmp_path):
     """Crawlers cut responses over their size limit and mark the record `WARC-Truncated: length`
     (Common Crawl's over 1 MiB): such a page, its end missing, was cleaned as if whole, nothing in
