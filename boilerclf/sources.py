@@ -326,8 +326,10 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
             for n, record in enumerate(iterator, 1):
                 key = record.rec_headers.get_header("WARC-Record-ID") or f"record {n}"
                 url = record.rec_headers.get_header("WARC-Target-URI")
-                if record.rec_headers.get_header("Content-Length") is None and record.rec_headers.headers:
-                    # every WARC record has one (a header-less "record" is blank lines between gzip members)
+                length = (record.rec_headers.get_header("Content-Length") or "").strip()
+                if not length.isdigit() and (record.rec_headers.protocol or record.rec_headers.headers):
+                    # every WARC record has one (a "record" without even a `WARC/1.0` line is blank lines
+                    # between gzip members); one cut in its first line or in `Content-Length: ` was skipped
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: its WARC header "
                                                          "has no Content-Length (the archive ends inside it?)")
                     continue
@@ -350,6 +352,12 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
                     yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
                     continue
                 if html is None:
+                    # cut in its HTTP header (no Content-Type yet) or in a payload left unread: no page known,
+                    # but no whole record either, where it was counted as "not a page" and the cut went unsaid
+                    if short := _short_by(record):
+                        yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: the archive ends "
+                                                             f"{short:,} bytes before the record does")
+                        continue
                     yield Record(key=key, url=url, skipped=True)
                 else:
                     yield Record(key=key, position=n, url=url, html=html, charset=_charset(content_type),
@@ -410,9 +418,14 @@ class Undecodable(ValueError):
 class _Brotli:
     """A brotli decompressor as warcio's readers call one (zlib's `decompress`, `unused_data`,
     `flush`): warcio's own is for brotlipy, and fails on the brotli package ("no attribute
-    'unused_data'"), so each `br` response, as browser-based crawlers archive most, failed."""
+    'unused_data'"), so each `br` response, as browser-based crawlers archive most, failed.
+
+    Bounded: one read may decode to at most `LIMIT` bytes. Brotli has no ratio cap (gzip's is
+    1032:1, 16.5 MB from warcio's 16 KB reads): 1.6 KB decode to 1 GB in one call, so a 2 KB record
+    took 2 GB of memory before `--max-bytes` could count it (a few KB more, the machine's)."""
 
     unused_data = b""
+    LIMIT = 64 << 20
 
     def __init__(self) -> None:
         try:
@@ -420,8 +433,25 @@ class _Brotli:
         except ImportError:
             raise Undecodable("its Content-Encoding is br (Brotli), which needs the brotli package: "
                               "pip install brotli") from None
-        decompressor = brotli.Decompressor()
-        self.decompress = getattr(decompressor, "process", None) or decompressor.decompress
+        self._decompressor = brotli.Decompressor()
+        self._process = getattr(self._decompressor, "process", None) or self._decompressor.decompress
+        self.refused: Optional[str] = None  # why a read was refused (see `_readers`)
+
+    def decompress(self, data: bytes) -> bytes:
+        if not hasattr(self._decompressor, "can_accept_more_data"):  # brotli before 1.2: no output limit
+            return self._process(data)
+        pieces = [self._process(data, output_buffer_limit=1 << 20)]
+        size = len(pieces[0])
+        while not self._decompressor.can_accept_more_data():  # more output waits
+            if size > self.LIMIT:
+                self.refused = (f"its br payload decodes to over {self.LIMIT:,} bytes from {len(data):,} "
+                                "(a decompression bomb?)")
+                raise Undecodable(self.refused)
+            pieces.append(self._process(b"", output_buffer_limit=1 << 20))
+            size += len(pieces[-1])
+            if not pieces[-1]:  # never expected; but no loop without end
+                break
+        return b"".join(pieces)
 
     def flush(self) -> bytes:
         return b""
@@ -438,10 +468,16 @@ def _readers():
         DECOMPRESSORS = {**BufferedReader.DECOMPRESSORS, "br": _Brotli}
 
         def _decompress(self, data):
-            if self.decompressor is None or not data or self.num_block_read == 0:
-                return super()._decompress(data)  # the first bytes: if not encoded after all, taken as they are
+            decompressor = self.decompressor
+            if decompressor is None or not data or self.num_block_read == 0:
+                data = super()._decompress(data)  # the first bytes: if not encoded after all, taken as they are
+                if getattr(decompressor, "refused", None):  # but not a bomb's
+                    raise Undecodable(decompressor.refused)
+                return data
             try:
-                return self.decompressor.decompress(data)
+                return decompressor.decompress(data)
+            except Undecodable:
+                raise
             except Exception as e:
                 raise Undecodable(f"its {self.decomp_type} payload is corrupt after {self.num_read:,} bytes ({e})")
 
@@ -452,6 +488,10 @@ def _readers():
 
 
 _ENCODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate", "br": "br"}  # x-gzip: gzip's old name
+#: the other HTTP content codings (IANA's registry): compressed, so a payload in one is no page to read. Any
+#: other name is a server's mistake (`Content-Encoding: utf-8`, `none`, `binary`) that browsers ignore,
+#: showing the bytes as they are, and so did warcio: such a page failed as undecodable
+_UNDECODABLE = frozenset({"zstd", "compress", "x-compress", "aes128gcm", "dcb", "dcz", "exi", "pack200-gzip"})
 
 
 def _content_stream(record):
@@ -459,13 +499,14 @@ def _content_stream(record):
     missed: a `Transfer-Encoding` or `Content-Encoding` in other case or with spaces (HTTP's are
     case-insensitive: a `Chunked` body kept its chunk sizes as text, and a chunk break inside a tag
     showed a script's code), `x-gzip`, `br` (see `_Brotli`), a payload corrupt midway; and a
-    Content-Encoding it cannot decode (zstd, compress) is `Undecodable`, not "binary data"."""
+    Content-Encoding it cannot decode (zstd, compress) is `Undecodable`, not "binary data". A name
+    that is no content coding (`utf-8`) is ignored, as browsers do (see `_UNDECODABLE`)."""
     headers = record.http_headers
     if not headers:
         return record.raw_stream
     codings = [c.strip().lower() for c in (headers.get_header("Content-Encoding") or "").split(",")]
-    codings = [c for c in codings if c not in ("", "identity")]
-    if any(c not in _ENCODINGS for c in codings) or len(codings) > 1:
+    codings = [c for c in codings if c in _ENCODINGS or c in _UNDECODABLE]  # not "identity", nor unknown names
+    if any(c in _UNDECODABLE for c in codings) or len(codings) > 1:
         raise Undecodable(f"its Content-Encoding is {', '.join(codings)}, which boilerclf cannot decode")
     encoding = _ENCODINGS[codings[0]] if codings else None
     transfer = [c.strip().lower() for c in (headers.get_header("Transfer-Encoding") or "").split(",")]
@@ -511,12 +552,19 @@ def _payload(record, stream, head: bytes, max_bytes: int) -> bytes:
         data = b""
         while part := stream.read(1 << 20):
             size += len(part)
-    record.raw_stream.read()  # what decoding left (a chunked body's trailer)
-    if getattr(record.raw_stream, "limit", 0) > 0:
-        raise EOFError(f"the archive ends {record.raw_stream.limit:,} bytes before the record does")
+    if short := _short_by(record):
+        raise EOFError(f"the archive ends {short:,} bytes before the record does")
     if max_bytes and size > max_bytes:
         raise TooLarge(f"{size:,} bytes", max_bytes)
     return data
+
+
+def _short_by(record) -> int:
+    """How many bytes of the record the archive lacks (0: none), once the rest of it is read (what
+    decoding left, such as a chunked body's trailer, or a skipped payload), a piece at a time."""
+    while record.raw_stream.read(1 << 20):
+        pass
+    return max(getattr(record.raw_stream, "limit", 0), 0)
 
 
 def records(source: Source, max_bytes: int = 0) -> Iterator[Record]:

@@ -856,6 +856,38 @@ def test_a_warc_payload_that_cannot_be_decoded_fails_alone_saying_why(tmp_path, 
         " its Content-Encoding is br (Brotli), which needs the brotli package: pip install brotli"]
 
 
+def test_a_warc_payload_whose_content_encoding_is_no_coding_is_read_as_it_is(tmp_path):
+    """Servers send `Content-Encoding: UTF-8` (a charset), `none` or `binary`, which browsers ignore,
+    showing the bytes, and warcio read as no coding: such pages, cleaned before, failed as "its
+    Content-Encoding is utf-8, which boilerclf cannot decode"."""
+    from boilerclf.sources import warc_records
+
+    page = gzip.decompress(NEWS[0].read_bytes())
+    write_responses(tmp_path / "crawl.warc.gz", [(page, [("Content-Encoding", name)]) for name in ("UTF-8", "none", "binary")]
+                    + [(gzip.compress(page), [("Content-Encoding", "gzip, utf-8")])])
+    found = list(warc_records(tmp_path / "crawl.warc.gz"))
+    assert [r.error for r in found] == [None] * 4 and [r.html for r in found] == [page] * 4
+
+
+def test_a_brotli_payload_is_decoded_a_bounded_piece_at_a_time(tmp_path, monkeypatch):
+    """Brotli has no ratio cap (gzip's 1032:1 bounds what warcio's 16 KB reads decode to): a 2 KB
+    response decoded to 1 GB in one call, all held (2 GB of memory) before `--max-bytes` could
+    count it, and a few KB more would take the machine's. Here 64 MB, from ~100 bytes."""
+    import brotli
+
+    from boilerclf.sources import _Brotli, warc_records
+
+    monkeypatch.setattr(_Brotli, "LIMIT", 4 << 20, raising=False)  # 64 MiB: a smaller bomb does here
+    page = gzip.decompress(NEWS[0].read_bytes())
+    bomb = brotli.compress(b"<html><body>" + b" " * (64 << 20), quality=5)
+    assert len(bomb) < 200
+    write_responses(tmp_path / "crawl.warc.gz", [(bomb, [("Content-Encoding", "br")]),
+                                                 (brotli.compress(page), [("Content-Encoding", "br")])])
+    found = list(warc_records(tmp_path / "crawl.warc.gz", max_bytes=20_000_000))
+    assert [r.html for r in found] == [None, page]
+    assert found[0].error.startswith("record 1: its br payload decodes to over 4,194,304 bytes from ")
+
+
 def test_a_jsonl_record_of_plain_text_is_read_as_a_text_page(tmp_path):
     """An "html" holding scraped text, no markup (a text dump put in the html field), was parsed as
     HTML: its lines ran into one block, so the newsletter pitch at its end was kept with the article."""
@@ -914,6 +946,28 @@ def test_a_warc_gz_cut_in_the_header_of_its_last_record_reports_it(tmp_path, cut
     assert found[2].error.startswith(("archive unreadable after record 2:", "record 3 is truncated or corrupt:"))
     (tmp_path / "padded.warc.gz").write_bytes(two + gzip.compress(b"") + b"\r\n")
     assert [r.error for r in warc_records(tmp_path / "padded.warc.gz") if r.error] == []
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("cut", [b"WARC/1.0\r\n", b"Content-Length: ", b"HTTP/1.1 200 OK\r\nContent-Ty"])
+def test_a_warc_cut_in_the_first_line_or_the_http_header_of_its_last_record_reports_it(tmp_path, gz, cut):
+    """Cut after the record's `WARC/1.0` line (no header line yet), in `Content-Length: ` or in the
+    HTTP header (no Content-Type yet, so no payload sniffed), the last record was counted as one that
+    is not a page, nothing said of the cut or of the page it lost."""
+    from boilerclf.sources import warc_records
+
+    pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:2]]
+    write_warc(tmp_path / "one.warc", pages[:1], extra=False)
+    write_warc(tmp_path / "two.warc", pages, extra=False)
+    one, two = (tmp_path / "one.warc").read_bytes(), (tmp_path / "two.warc").read_bytes()
+    data = two[:two.index(cut, len(one)) + len(cut)]
+    if gz:  # a member per record, the last one cut where its text is (all but its 8-byte trailer)
+        data = gzip.compress(one) + gzip.compress(data[len(one):])[:-8]
+    path = tmp_path / ("cut.warc.gz" if gz else "cut.warc")
+    path.write_bytes(data)
+    found = list(warc_records(path))
+    assert [r.html for r in found] == [pages[0], None] and not found[1].skipped
+    assert "record 2 is truncated or corrupt" in found[1].error
 
 
 def test_a_warc_record_the_crawler_cut_short_says_so_in_its_output(tmp_path):
