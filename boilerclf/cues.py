@@ -4,7 +4,7 @@ The hashed n-grams learn each language's words apart, from that language's pages
 "czytaj także" learns nothing from the German "lesen Sie auch" the training pages are full of.
 Mapped to one class, each phrase lends its weight to the others, so the few pages of a language
 still get its cues right (cross-validation on the pages in neither German nor English: macro
-F1 0.802 → 0.811, subscription 0.688 → 0.725). An entry is a word, a word prefix (`stem*`), a
+F1 0.802 → 0.812, subscription 0.688 → 0.724). An entry is a word, a word prefix (`stem*`), a
 word pair (the telling pair of a longer phrase), or a word counted only first in a block (`^word`).
 Matched on the block's tokens' hashes, so it costs a few array operations per page (~0.2 ms).
 Written from the annotation guide's examples and the cues of the training pages; a lexicon is
@@ -94,7 +94,8 @@ def _screen() -> np.ndarray:
 
 
 def cue_matrix(sample: hashing.Texts, words: tuple, n: int) -> np.ndarray:
-    """Per block, per class: whether its first words hold a cue, and whether its first word is one.
+    """Per block, per class: whether its first words hold a cue, and whether its first word is one
+    (a `©` counts anywhere in the block's sample, as a copyright cue).
 
     `words` are `sample.tokens()`: (rows, hashes, rank, start)."""
     table, classes, first_only, prefix_lengths = _table()

@@ -237,7 +237,8 @@ def _adopt_after_html(root) -> None:
     """Move into the body what libxml2 put in further `<html>` roots: it starts a new root for
     anything after `</html>`, which `fromstring` does not return, so the walk never saw it (a page
     ending its head with `</head></html>` lost its whole body). Browsers append all that follows
-    `</html>` to the body, ignoring its html, head and body tags, as done here."""
+    `</html>` to the body, ignoring its html, head and body tags but for a later body's attributes
+    that the body lacks, as done here."""
     body = root.find("body")
     if body is None:
         body = etree.SubElement(root, "body")
@@ -258,6 +259,10 @@ def _move_content(source, body, texts: list[str]) -> None:
     source.text = None
     for child in list(source):
         if child.tag in ("head", "body"):
+            if child.tag == "body":  # as browsers do: its class/id are cues of every block inside
+                for name, value in child.attrib.items():
+                    if name not in body.attrib:
+                        body.set(name, value)
             tail, child.tail = child.tail, None
             _move_content(child, body, texts)
             texts.append(tail or "")
@@ -355,7 +360,8 @@ def break_end_brs(text: str) -> str:
     HTML reads `</br>` as `<br>`; libxml2 dropped it, so the lines on either side became one block,
     their words glued where no space stood between them ("Match</br>Report"). A raw-text start
     tag still self-closed is closed, as libxml2 reads it (`open_raw_text` opened the others).
-    `build_dom` asks for this only where libxml2 reported a dropped `</br>`: one page in a hundred.
+    `build_dom` asks for this only where libxml2 reported a dropped `</br>` or `</script>`, or
+    100 errors (37 of 1,192 corpus pages).
     """
     pieces, pos = [], 0
     # no tag is whole after the last `>`: searching there, each `<script`, `<title`… would be scanned

@@ -251,6 +251,15 @@ def test_a_page_whose_body_comes_after_its_html_end_tag_keeps_its_body():
     assert page.tree.getnext() is None or not len(page.tree.getnext())
 
 
+def test_the_attributes_of_a_body_after_the_html_end_tag_go_to_the_body():
+    """Browsers copy a later `<body>`'s attributes onto the body: business-punk.com's body class
+    ("single-post") is a cue of every block in its article, which moving only the content lost."""
+    page = read_page(CORPUS / "trafilatura-eval" / "html" / "business-punk.com.fitness.html.gz")
+    assert "single-post" in page.tree.find("body").get("class", "").split()
+    page = segment("<html><body id='a'><p>One</p></body></html><body id='b' class='c'><p>Two</p></body>")
+    assert (page.tree.find("body").get("id"), page.tree.find("body").get("class")) == ("a", "c")
+
+
 def test_moving_what_follows_the_html_end_tag_is_linear_in_the_page():
     """Text after `</html>` went to the tail of the body's last element one root at a time, copied
     again each time: `</html>` and a word, 40,000 times over (640 KB), took 2.6 s (0.02 s to parse)."""
