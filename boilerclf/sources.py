@@ -456,6 +456,12 @@ class _Brotli:
     def flush(self) -> bytes:
         return b""
 
+    @property
+    def eof(self) -> bool:
+        """Whether the stream's end was decoded (zlib's decompressors say so by the same name)."""
+        finished = getattr(self._decompressor, "is_finished", None)
+        return finished() if finished else True  # brotli before 1.2 cannot tell
+
 
 @functools.cache
 def _readers():
@@ -556,6 +562,11 @@ def _payload(record, stream, head: bytes, max_bytes: int) -> bytes:
         raise EOFError(f"the archive ends {short:,} bytes before the record does")
     if max_bytes and size > max_bytes:
         raise TooLarge(f"{size:,} bytes", max_bytes)
+    decompressor = getattr(stream, "decompressor", None)
+    if decompressor is not None and stream.num_block_read and not decompressor.eof:
+        # the record is whole but its gzip/deflate/br stream stops short (a server or crawler cut it
+        # without saying so in WARC-Truncated): the page's end is missing, where it was cleaned as whole
+        raise EOFError(f"its {stream.decomp_type} payload stops before its compressed stream ends (cut short)")
     return data
 
 

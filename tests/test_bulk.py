@@ -856,6 +856,30 @@ def test_a_warc_payload_that_cannot_be_decoded_fails_alone_saying_why(tmp_path, 
         " its Content-Encoding is br (Brotli), which needs the brotli package: pip install brotli"]
 
 
+def test_a_warc_payload_whose_compressed_stream_stops_short_fails_saying_so(tmp_path):
+    """A whole record whose gzip, deflate or br payload stops before its compressed stream ends (cut
+    by a server or crawler that did not say so in WARC-Truncated) was cleaned as far as it decoded,
+    as if whole, exit status 0: a page without its end. Whole payloads, and an empty one, still read."""
+    import zlib
+
+    import brotli
+
+    from boilerclf.sources import warc_records
+
+    page = gzip.decompress(NEWS[0].read_bytes())
+    deflate = zlib.compressobj()
+    whole = [gzip.compress(page), deflate.compress(page) + deflate.flush(), brotli.compress(page)]
+    names = ["gzip", "deflate", "br"]
+    write_responses(tmp_path / "crawl.warc.gz",
+                    [(body[:len(body) * 2 // 3], [("Content-Encoding", name)]) for body, name in zip(whole, names)]
+                    + [(body, [("Content-Encoding", name)]) for body, name in zip(whole, names)]
+                    + [(b"", [("Content-Encoding", "gzip")])])
+    found = list(warc_records(tmp_path / "crawl.warc.gz"))
+    assert [r.error and r.error.split(": ", 1)[1] for r in found[:3]] == [
+        f"its {name} payload stops before its compressed stream ends (cut short)" for name in names]
+    assert [r.html for r in found[3:6]] == [page] * 3 and found[6].html == b""
+
+
 def test_a_warc_payload_whose_content_encoding_is_no_coding_is_read_as_it_is(tmp_path):
     """Servers send `Content-Encoding: UTF-8` (a charset), `none` or `binary`, which browsers ignore,
     showing the bytes, and warcio read as no coding: such pages, cleaned before, failed as "its
