@@ -27,6 +27,10 @@ def page_files(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, Path]]:
             yield source.path, source.root
 
 
+#: manifest fields read as text, besides `file`: each a string or null
+TEXT_FIELDS = ("url", "site", "language", "corpus")
+
+
 def read_manifest(root: Path) -> dict[Path, dict]:
     """The entries of the manifest in folder `root`, by resolved page path ({} without one)."""
     path = root / MANIFEST
@@ -43,9 +47,16 @@ def read_manifest(root: Path) -> dict[Path, dict]:
         if line.strip():
             try:
                 entry = json.loads(line)
-                entries[(root / entry["file"]).resolve()] = entry
+                file = entry["file"]
             except (ValueError, KeyError, TypeError):
                 raise InputError(f"{path}:{n}: not a manifest line (JSON with a 'file' key)") from None
+            # a number or list here failed later with a traceback (urllib's on a `url`, an unhashable `site`)
+            for key in ("file", *TEXT_FIELDS):
+                value = entry.get(key)
+                if not (isinstance(value, str) or (value is None and key != "file")):
+                    raise InputError(f"{path}:{n}: the manifest's '{key}' must be a string"
+                                     + ("" if key == "file" else " or null") + f", not {json.dumps(value)}")
+            entries[(root / file).resolve()] = entry
     return entries
 
 

@@ -276,3 +276,26 @@ def test_pages_without_site_or_url_train_with_their_views_in_their_fold(sample_p
     for block, fold in zip(blocks, splitter.test_fold.tolist()):
         of_page.setdefault(block.page.source.split("#")[0], set()).add(fold)
     assert all(len(f) == 1 for f in of_page.values())
+
+
+@pytest.mark.parametrize("field, value", [("url", 12345), ("site", ["a.example", "b.example"]),
+                                          ("language", {"code": "de"}), ("file", 3)])
+def test_a_manifest_field_of_the_wrong_type_is_an_error_naming_the_line(sample_pages, tmp_path, field, value):
+    """A manifest's `url` that was a number stopped train and stats with a traceback in urllib
+    ('int' object has no attribute 'decode'), a `site` that was a list with "unhashable type: 'list'"
+    after every page had been read: a user's mistake, to be named as such."""
+    import json
+    import shutil
+
+    from boilerclf.dataset import stats
+    from boilerclf.page import InputError
+
+    for page in sample_pages[:2]:
+        shutil.copy(page, tmp_path / page.name)
+    entries = [{"file": p.name, "site": "a.example", "url": None} for p in sample_pages[:2]]
+    entries[1][field] = value
+    (tmp_path / "pages.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    with pytest.raises(InputError, match=rf"pages\.jsonl:2: .*'{field}'"):
+        read_pages([tmp_path])
+    with pytest.raises(InputError, match=rf"pages\.jsonl:2: .*'{field}'"):
+        stats([tmp_path])
