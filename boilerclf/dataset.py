@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
+from .batch import write_atomic
 from .labels import read_labelled
 from .page import Block, InputError, Page
 from .segment import site_of
@@ -136,14 +137,33 @@ def manifest_entries(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, dict]
     set gives the same sites whichever of its folders is named."""
     manifests: dict[Path, dict[Path, dict]] = {}
     for path, _ in page_files(inputs):
-        resolved, entry = path.resolve(), {}
-        for folder in resolved.parents:
-            if folder not in manifests:
-                manifests[folder] = read_manifest(folder)
-            if resolved in manifests[folder]:
-                entry = manifests[folder][resolved]
-                break
-        yield path, entry
+        yield path, entry_of(path, manifests)
+
+
+def entry_of(path: Path, manifests: dict[Path, dict[Path, dict]]) -> dict:
+    """A page file's entry in the nearest manifest that lists it ({} if none does); `manifests`
+    caches the manifests read, by folder."""
+    resolved = path.resolve()
+    for folder in resolved.parents:
+        if folder not in manifests:
+            manifests[folder] = read_manifest(folder)
+        if resolved in manifests[folder]:
+            return manifests[folder][resolved]
+    return {}
+
+
+def extend_manifest(folder: Path, entries: Iterable[dict]) -> int:
+    """Append to `folder`'s manifest the entries (`file` relative to it) of the pages it does not list
+    yet, keeping those it lists as they are (a user's edits); returns how many were added."""
+    listed = read_manifest(folder)
+    new = [entry for entry in entries if (folder / entry["file"]).resolve() not in listed]
+    if new:
+        path = folder / MANIFEST
+        old = path.read_bytes() if path.is_file() else b""
+        if old.strip() and not old.endswith(b"\n"):
+            old += b"\n"
+        write_atomic(path, old + "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in new).encode())
+    return len(new)
 
 
 def stats(inputs: Iterable[Path | str]) -> dict:
