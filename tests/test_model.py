@@ -299,3 +299,26 @@ def test_a_manifest_field_of_the_wrong_type_is_an_error_naming_the_line(sample_p
         read_pages([tmp_path])
     with pytest.raises(InputError, match=rf"pages\.jsonl:2: .*'{field}'"):
         stats([tmp_path])
+
+
+def test_training_blocks_go_to_joblib_workers_for_a_parallel_cross_validation(sample_pages):
+    """`cross_val_score(pipeline, blocks, labels, groups=sites, cv=..., n_jobs=2)`, the README's recipe
+    on two cores, failed with "PicklingError: Could not pickle the task": blocks held their lxml
+    elements. They pickle without them, and give the same features."""
+    import copy
+    import pickle
+
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    from boilerclf.features import BlockFeatures
+    from boilerclf.model import build_pipeline, training_set
+
+    pages = read_pages(sample_pages[:4])
+    blocks, labels, sites, _ = training_set(pages, text_views=False)
+    copied = pickle.loads(pickle.dumps(blocks))
+    assert copied[0].element is None and copied[0].page.tree is None and pages[0].tree is not None
+    assert copy.copy(blocks[0]).element is blocks[0].element and copy.copy(pages[0]).tree is pages[0].tree
+    features = BlockFeatures(word_features=2**12, char_features=2**12, dom_features=2**12)
+    assert (features.transform(copied) != features.transform(blocks)).nnz == 0
+    scores = cross_val_score(build_pipeline(), blocks, labels, groups=sites, cv=GroupKFold(2), n_jobs=2)
+    assert len(scores) == 2
