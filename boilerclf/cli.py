@@ -25,11 +25,11 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from . import batch
 from . import labels as labelled
-from .dataset import page_files, read_named, read_pages, stats as dataset_stats
+from .dataset import entry_of, extend_manifest, page_files, read_manifest, read_named, read_pages, stats as dataset_stats
 from .page import LABELS, BoilerclfError, InputWarning, Page
 from .load import PAGE_SUFFIXES
 from .render import FORMATS, SUFFIX, to_json
-from .sources import Source, find_sources
+from .sources import MANIFEST, Source, find_sources
 from .segment import read_page
 
 if TYPE_CHECKING:  # the model module imports scikit-learn (~1.5 s): only the commands that use it pay
@@ -273,7 +273,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
                                           "the span from its first content block to its last, as an extractor's output "
                                           "shows it."),
           context: bool = typer.Option(True, help="Train the second stage, which revises each block's label with "
-                                       "its neighbours' (+0.039 macro F1 on the shipped data); it learns from the out-of-fold "
+                                       "its neighbours' (+0.041 macro F1 on the shipped data); it learns from the out-of-fold "
                                        "predictions of the --folds folds (3 with --folds 0), so it needs at least as "
                                        "many labelled pages."),
           as_json: bool = typer.Option(False, "--json", help="Print the cross-validation scores as one JSON object."),
@@ -592,7 +592,9 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
     paragraph) it gets the label of most of its text, and a warning lists the blocks that
     got another label than predicted. Review pages with `boilerclf show` and fix them with
     `boilerclf relabel` (or any editor). Pages already in the output folder are left as
-    they are, so corrections are never overwritten.
+    they are, so corrections are never overwritten. The pages' entries in `pages.jsonl`
+    manifests (site, url) are added to the output folder's `pages.jsonl` under the copies'
+    names, so that `train` groups them by the same sites.
 
     A page that cannot be read is reported on stderr and the others go on; the exit
     status is 1 if any page failed.
@@ -604,6 +606,11 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
 
     todo = _todo(found, output_of, outdir, overwrite)
     _check_writable(outdir)
+    # the pages' manifest entries (site, url, language) follow them to their renamed copies, else `train`
+    # on the copies grouped them by URL domain or file name, not the sites the user gave (see `_carry_manifest`)
+    manifests: dict = {}
+    entries = guard(lambda: [(s, entry) for s in found if (entry := entry_of(s.path, manifests))])
+    guard(read_manifest, outdir)  # an existing one that cannot be extended fails now, not after the work
     clf = _model(model)
     failed = len(missing)
 
@@ -625,8 +632,13 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
             elif outvoted:
                 warn(f"{source.path}: {_some_blocks(outvoted)} took another label than predicted: that of most of "
                      "their element's text")
+    carried = [{**entry, "file": output_of(s).relative_to(outdir).as_posix()} for s, entry in entries
+               if output_of(s).is_file()]
+    added = guard(extend_manifest, outdir, carried, exit_code=1) if carried else 0
     err.print(escape(f"labelled {len(todo) + len(missing) - failed} pages into {outdir}, {failed} failed; kept "
-                     f"{len(found) - len(todo)} already there (--overwrite replaces them)"))
+                     f"{len(found) - len(todo)} already there (--overwrite replaces them)"
+                     + (f"; listed the manifest entries (site, url) of {added} page{'s' if added > 1 else ''} in {outdir / MANIFEST}"
+                        if added else "")))
     raise typer.Exit(1 if failed else 0)
 
 

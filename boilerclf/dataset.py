@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
+from .batch import write_atomic
 from .labels import read_labelled
 from .page import Block, InputError, Page
 from .segment import site_of
@@ -25,6 +26,10 @@ def page_files(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, Path]]:
     for source in find_sources(inputs):
         if source.kind == "page":
             yield source.path, source.root
+
+
+#: manifest fields read as text, besides `file`: each a string or null
+TEXT_FIELDS = ("url", "site", "language", "corpus")
 
 
 def read_manifest(root: Path) -> dict[Path, dict]:
@@ -43,9 +48,16 @@ def read_manifest(root: Path) -> dict[Path, dict]:
         if line.strip():
             try:
                 entry = json.loads(line)
-                entries[(root / entry["file"]).resolve()] = entry
+                file = entry["file"]
             except (ValueError, KeyError, TypeError):
                 raise InputError(f"{path}:{n}: not a manifest line (JSON with a 'file' key)") from None
+            # a number or list here failed later with a traceback (urllib's on a `url`, an unhashable `site`)
+            for key in ("file", *TEXT_FIELDS):
+                value = entry.get(key)
+                if not (isinstance(value, str) or (value is None and key != "file")):
+                    raise InputError(f"{path}:{n}: the manifest's '{key}' must be a string"
+                                     + ("" if key == "file" else " or null") + f", not {json.dumps(value)}")
+            entries[(root / file).resolve()] = entry
     return entries
 
 
@@ -125,14 +137,33 @@ def manifest_entries(inputs: Iterable[Path | str]) -> Iterator[tuple[Path, dict]
     set gives the same sites whichever of its folders is named."""
     manifests: dict[Path, dict[Path, dict]] = {}
     for path, _ in page_files(inputs):
-        resolved, entry = path.resolve(), {}
-        for folder in resolved.parents:
-            if folder not in manifests:
-                manifests[folder] = read_manifest(folder)
-            if resolved in manifests[folder]:
-                entry = manifests[folder][resolved]
-                break
-        yield path, entry
+        yield path, entry_of(path, manifests)
+
+
+def entry_of(path: Path, manifests: dict[Path, dict[Path, dict]]) -> dict:
+    """A page file's entry in the nearest manifest that lists it ({} if none does); `manifests`
+    caches the manifests read, by folder."""
+    resolved = path.resolve()
+    for folder in resolved.parents:
+        if folder not in manifests:
+            manifests[folder] = read_manifest(folder)
+        if resolved in manifests[folder]:
+            return manifests[folder][resolved]
+    return {}
+
+
+def extend_manifest(folder: Path, entries: Iterable[dict]) -> int:
+    """Append to `folder`'s manifest the entries (`file` relative to it) of the pages it does not list
+    yet, keeping those it lists as they are (a user's edits); returns how many were added."""
+    listed = read_manifest(folder)
+    new = [entry for entry in entries if (folder / entry["file"]).resolve() not in listed]
+    if new:
+        path = folder / MANIFEST
+        old = path.read_bytes() if path.is_file() else b""
+        if old.strip() and not old.endswith(b"\n"):
+            old += b"\n"
+        write_atomic(path, old + "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in new).encode())
+    return len(new)
 
 
 def stats(inputs: Iterable[Path | str]) -> dict:

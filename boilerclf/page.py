@@ -33,6 +33,15 @@ class Block:
     proba: dict = field(default_factory=dict)
     page: Optional["Page"] = field(default=None, repr=False)
 
+    def __getstate__(self) -> dict:
+        """Pickled without its lxml element and text nodes, which cannot be pickled: blocks went to
+        no joblib worker (`cross_val_score(..., n_jobs=2)`, `GridSearchCV`) and failed with a
+        PicklingError. The features never read them; an unpickled block cannot be rendered."""
+        return {**self.__dict__, "element": None, "sources": ()}
+
+    def __copy__(self) -> "Block":  # copy.copy keeps the element, as before (it would go by __getstate__)
+        return _shallow_copy(self)
+
     @property
     def start(self) -> Optional[tuple]:
         """Where the text begins, its first text node (with `sources`): where `render_html` places it among images."""
@@ -60,11 +69,24 @@ class Page:
         for i, block in enumerate(self.blocks):
             block.index, block.page = i, self
 
+    def __getstate__(self) -> dict:
+        """Pickled without its lxml document, as its blocks are (see `Block.__getstate__`)."""
+        return {**self.__dict__, "tree": None}
+
+    def __copy__(self) -> "Page":
+        return _shallow_copy(self)
+
     @property
     def total_chars(self) -> int:
         if self._total_chars is None:
             self._total_chars = sum(len(b.text) for b in self.blocks)
         return self._total_chars
+
+
+def _shallow_copy(obj):
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
 
 
 class BoilerclfError(Exception):

@@ -126,3 +126,17 @@ def test_read_also_lines_share_one_cue_across_languages():
         cues = BlockFeatures().transform(blocks)[:, -len(NAMES):].toarray()
         assert cues[lines, column].all()
         assert cues[:, column].sum() < len(blocks) / 4  # a cue, not every block
+
+
+def test_a_feature_group_size_that_cannot_hash_is_a_value_error():
+    """`set_params(features__word_features=0)` (a grid search "turning off" word features) hashed every
+    word into column 0 with a divide-by-zero warning, silently sharing the char features' first
+    column; a negative size was an OverflowError, 2**31 overflowed the int32 columns."""
+    import pytest
+
+    blocks = segment(b"<p>Read more about it</p><p>Subscribe now</p>").blocks
+    for size in (0, -5, 2.5, 2**31, True):
+        with pytest.raises(ValueError, match="word_features, char_features and dom_features"):
+            BlockFeatures(word_features=size).transform(blocks)
+    assert BlockFeatures(word_features=np.int64(16)).transform(blocks).shape[1] == BlockFeatures(
+        word_features=16).transform(blocks).shape[1]

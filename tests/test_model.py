@@ -276,3 +276,49 @@ def test_pages_without_site_or_url_train_with_their_views_in_their_fold(sample_p
     for block, fold in zip(blocks, splitter.test_fold.tolist()):
         of_page.setdefault(block.page.source.split("#")[0], set()).add(fold)
     assert all(len(f) == 1 for f in of_page.values())
+
+
+@pytest.mark.parametrize("field, value", [("url", 12345), ("site", ["a.example", "b.example"]),
+                                          ("language", {"code": "de"}), ("file", 3)])
+def test_a_manifest_field_of_the_wrong_type_is_an_error_naming_the_line(sample_pages, tmp_path, field, value):
+    """A manifest's `url` that was a number stopped train and stats with a traceback in urllib
+    ('int' object has no attribute 'decode'), a `site` that was a list with "unhashable type: 'list'"
+    after every page had been read: a user's mistake, to be named as such."""
+    import json
+    import shutil
+
+    from boilerclf.dataset import stats
+    from boilerclf.page import InputError
+
+    for page in sample_pages[:2]:
+        shutil.copy(page, tmp_path / page.name)
+    entries = [{"file": p.name, "site": "a.example", "url": None} for p in sample_pages[:2]]
+    entries[1][field] = value
+    (tmp_path / "pages.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    with pytest.raises(InputError, match=rf"pages\.jsonl:2: .*'{field}'"):
+        read_pages([tmp_path])
+    with pytest.raises(InputError, match=rf"pages\.jsonl:2: .*'{field}'"):
+        stats([tmp_path])
+
+
+def test_training_blocks_go_to_joblib_workers_for_a_parallel_cross_validation(sample_pages):
+    """`cross_val_score(pipeline, blocks, labels, groups=sites, cv=..., n_jobs=2)`, the README's recipe
+    on two cores, failed with "PicklingError: Could not pickle the task": blocks held their lxml
+    elements. They pickle without them, and give the same features."""
+    import copy
+    import pickle
+
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    from boilerclf.features import BlockFeatures
+    from boilerclf.model import build_pipeline, training_set
+
+    pages = read_pages(sample_pages[:4])
+    blocks, labels, sites, _ = training_set(pages, text_views=False)
+    copied = pickle.loads(pickle.dumps(blocks))
+    assert copied[0].element is None and copied[0].page.tree is None and pages[0].tree is not None
+    assert copy.copy(blocks[0]).element is blocks[0].element and copy.copy(pages[0]).tree is pages[0].tree
+    features = BlockFeatures(word_features=2**12, char_features=2**12, dom_features=2**12)
+    assert (features.transform(copied) != features.transform(blocks)).nnz == 0
+    scores = cross_val_score(build_pipeline(), blocks, labels, groups=sites, cv=GroupKFold(2), n_jobs=2)
+    assert len(scores) == 2
