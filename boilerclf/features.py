@@ -19,6 +19,7 @@ handles any language and the model stays small. Groups of columns:
 """
 from __future__ import annotations
 
+import numbers
 from operator import attrgetter
 
 import numpy as np
@@ -45,6 +46,7 @@ CONTAINER_NAMES = tuple(f"{level}_{name}" for level in ("parent", "grandparent",
 CHUNK_CHARS = 200_000
 CONTEXT_WORDS = 8  # leading words of the neighbours and of the last heading that describe a block
 _OWN_CUES = (ord("t"), ord("s"))
+N_DENSE = 3 * (len(STAT_NAMES) + 1) + len(CONTAINER_NAMES) + len(CUE_NAMES)  # the statistics' columns
 _NUMBERS = attrgetter("link_chars", "depth", "index")
 
 
@@ -187,6 +189,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
         return True  # stateless: usable without fit, like HashingVectorizer
 
     def transform(self, blocks):
+        self._check_sizes()
         everything, pages, rows = with_neighbours(list(blocks))
         n = len(everything)
         starts = chunk_starts(everything)
@@ -214,6 +217,15 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
             (char_rows, char_hashes, self.char_features),
             (dom_rows, dom_hashes, self.dom_features),
         ], dense)
+
+    def _check_sizes(self) -> None:
+        """Sizes that `set_params` or a grid search give unchecked: 0 hashed every token into the next
+        group's first column (a divide-by-zero warning the only sign), a total past int32 wrapped."""
+        sizes = (self.word_features, self.char_features, self.dom_features)
+        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes) \
+                or sum(sizes) + N_DENSE >= 2**31:
+            raise ValueError("BlockFeatures' word_features, char_features and dom_features must be whole numbers "
+                             f"of at least 1, together under 2**31 columns: got {', '.join(map(repr, sizes))}")
 
     @property
     def n_hashed(self) -> int:

@@ -8,7 +8,6 @@ column. `raw_hash` is the same hash in plain Python, to name columns and to test
 """
 from __future__ import annotations
 
-import numbers
 import re
 from functools import lru_cache
 
@@ -170,14 +169,7 @@ def matrix(groups: list[tuple[np.ndarray, np.ndarray, int]], dense: np.ndarray) 
     checked the entries again, and cost as much as the hashing.
     """
     n_rows, n_dense = dense.shape
-    sizes = [size for _, _, size in groups]
-    # BlockFeatures' sizes, which set_params and a grid search give unchecked: 0 hashed every token into
-    # the next group's first column (a divide-by-zero warning the only sign), a total past int32 wrapped
-    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes) \
-            or sum(sizes) + n_dense >= 2**31:
-        raise ValueError("BlockFeatures' word_features, char_features and dom_features must be whole numbers of "
-                         f"at least 1, together under 2**31 columns: got {', '.join(map(repr, sizes))}")
-    width = sum(sizes)
+    width = sum(size for _, _, size in groups)
     parts, offset = [], 0
     for rows, hashes, size in groups:
         parts.append(rows.astype(np.int64) * (width + n_dense) + offset + columns(hashes, size))
