@@ -607,7 +607,7 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
     todo = _todo(found, output_of, outdir, overwrite)
     _check_writable(outdir)
     # the pages' manifest entries (site, url, language) follow them to their renamed copies, else `train`
-    # on the copies grouped them by URL domain or file name, not the sites the user gave (see `_carry_manifest`)
+    # on the copies grouped them by URL domain or file name, not the sites the user gave (see `extend_manifest`)
     manifests: dict = {}
     entries = guard(lambda: [(s, entry) for s in found if (entry := entry_of(s.path, manifests))])
     guard(read_manifest, outdir)  # an existing one that cannot be extended fails now, not after the work
