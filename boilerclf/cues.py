@@ -97,11 +97,10 @@ def cue_matrix(sample: hashing.Texts, words: tuple, n: int) -> np.ndarray:
     """Per block, per class: whether its first words hold a cue, and whether its first word is one
     (a `©` counts anywhere in the block's sample, as a copyright cue).
 
-    `words` are `sample.tokens()`: (rows, hashes, rank, start)."""
+    `words` are `sample.tokens()`: (rows, hashes, rank, start, end)."""
     table, classes, first_only, prefix_lengths = _table()
-    rows, hashes, rank, starts = (a[words[2] < FIRST_WORDS] for a in words)
-    inside = ((sample.classes & hashing.WORD) > 0).astype(np.int8)  # the runs `tokens` found, for their lengths
-    lengths = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], inside, [0]]))))[::2][words[2] < FIRST_WORDS]
+    rows, hashes, rank, starts, ends = (a[words[2] < FIRST_WORDS] for a in words)
+    lengths = ends - starts
     pair_rows, pair_hashes = hashing.bigrams(rows, hashes)
     token, length = np.nonzero(lengths[:, None] > np.asarray(prefix_lengths))  # every prefix of every longer word
     prefixes = sample.span_hashes(starts[token], starts[token] + np.asarray(prefix_lengths)[length]) ^ _PREFIX

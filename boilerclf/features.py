@@ -159,9 +159,9 @@ def context_tokens(blocks: list[Block], words: tuple, pages: np.ndarray) -> tupl
     """(rows, hashes) of each block's DOM cues, its heading's leading words (`h:`) and its
     neighbours' tags, own cues and leading words (`prev:`, `next:`)."""
     dom = Texts([" ".join(b.dom_tokens) if b.has_dom else "#text" for b in blocks])
-    rows, hashes, _, starts = dom.tokens(word_chars=False)
+    rows, hashes, _, starts, _ = dom.tokens(word_chars=False)
     own = np.isin(dom.lower[starts], _OWN_CUES)  # `tag:` and `self:` tokens: what a neighbour says of itself
-    heading_rows, heading_hashes, rank, _ = Texts([b.heading[:200] for b in blocks]).tokens()
+    heading_rows, heading_hashes, rank, *_ = Texts([b.heading[:200] for b in blocks]).tokens()
     lead = heading_rows[rank < CONTEXT_WORDS], hashing.prefixed("h:", heading_hashes[rank < CONTEXT_WORDS])
     word_rows, word_hashes, word_rank = words
     first = word_rank < CONTEXT_WORDS
@@ -206,7 +206,7 @@ class BlockFeatures(TransformerMixin, BaseEstimator):
     def _matrix(self, everything: list[Block], pages: np.ndarray):
         sample = Texts([b.text[:STAT_CHARS] for b in everything])
         tokens = sample.tokens()
-        word_rows, word_hashes, word_rank, _ = tokens
+        word_rows, word_hashes, word_rank, *_ = tokens
         pair_rows, pair_hashes = hashing.bigrams(word_rows, word_hashes)
         char_rows, char_hashes = sample.char_ngrams(CHAR_SIZES, TEXT_CHARS)
         dom_rows, dom_hashes = context_tokens(everything, (word_rows, word_hashes, word_rank), pages)

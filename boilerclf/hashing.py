@@ -86,8 +86,8 @@ class Texts:
             hashes.append(self.span_hashes(start, start + size))
         return np.concatenate(rows), np.concatenate(hashes)
 
-    def tokens(self, word_chars: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, hashes, rank in its text, start) of the tokens: runs of word characters
+    def tokens(self, word_chars: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, hashes, rank in its text, start, end) of the tokens: runs of word characters
         (`\\w+`), or with `word_chars=False` runs of anything but spaces."""
         inside = (self.classes & WORD) > 0 if word_chars else (self.classes & SPACE) == 0
         inside[self.lower == SEPARATOR] = False
@@ -95,7 +95,7 @@ class Texts:
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         rows = self.row[starts]
         first = np.searchsorted(rows, np.arange(self.n))
-        return rows, self.span_hashes(starts, ends), np.arange(len(rows)) - first[rows], starts
+        return rows, self.span_hashes(starts, ends), np.arange(len(rows)) - first[rows], starts, ends
 
     def count(self, mask: int) -> np.ndarray:
         """Per text: how many characters have any of the class bits in `mask`."""

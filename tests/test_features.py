@@ -25,7 +25,7 @@ def real_texts():
 
 def test_word_tokens_and_bigrams_match_a_regex_reading():
     texts = real_texts()
-    rows, hashes, rank, _ = hashing.Texts(texts).tokens()
+    rows, hashes, rank, *_ = hashing.Texts(texts).tokens()
     expected = [(i, hashing.raw_hash(w)) for i, t in enumerate(texts) for w in hashing.WORD_PATTERN.findall(t.lower())]
     assert list(zip(rows.tolist(), hashes.tolist())) == expected
     assert rank.max() > 0 and (rank[rows == rows[0]] == np.arange((rows == rows[0]).sum())).all()
