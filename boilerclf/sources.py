@@ -262,8 +262,8 @@ class Record:
     error: Optional[str] = None
     skipped: bool = False  # a WARC record that is not an HTML response
     text: bool = False  # a JSONL "html" without markup: a plain-text page (one paragraph per line)
-    #: a WARC record's `WARC-Truncated` (the crawler cut the payload: "length", "time"…): a page whose end is
-    #: missing, said so in its output, where it was cleaned as if whole
+    #: a WARC record's `WARC-Truncated` (the crawler cut the payload: "length", "time"…), or "partial" for a
+    #: `206 Partial Content` response: a page not whole, said so in its output, where it was cleaned as if whole
     truncated: Optional[str] = None
     charset: Optional[str] = None  # a WARC response's HTTP Content-Type charset
 
@@ -317,8 +317,9 @@ def _json_line(line: bytes):
 def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
     """HTML response records of a WARC or WARC.gz archive, and `resource` records of HTML; other
     records, and responses with an HTTP status other than 2xx (a 404 page, a redirect's stub: no
-    page's content), are counted as skipped. A payload over `max_bytes` (0: no limit) is an error
-    record, never held whole in memory. An archive cut short is an error, wherever the cut."""
+    page's content), are counted as skipped; a 206's range of a page is read, but marked (see `_partial`).
+    A payload over `max_bytes` (0: no limit) is an error record, never held whole in memory. An
+    archive cut short is an error, wherever the cut."""
     with open(path, "rb") as stream:
         n = 0
         try:
@@ -361,7 +362,8 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
                     yield Record(key=key, url=url, skipped=True)
                 else:
                     yield Record(key=key, position=n, url=url, html=html, charset=_charset(content_type),
-                                 truncated=record.rec_headers.get_header("WARC-Truncated"))
+                                 truncated=record.rec_headers.get_header("WARC-Truncated")
+                                 or _partial(status, record.http_headers))
             # a .warc.gz cut in the first bytes of a record's gzip member gives warcio no record at all
             left = _left_over(stream, iterator.offset)
             if left:
@@ -384,6 +386,18 @@ def _left_over(stream, offset: int) -> int:
         if not tail.strip(b"\0\r\n\t "):
             return 0
     return left
+
+
+_WHOLE_RANGE = re.compile(r"bytes\s+0-(\d+)/(\d+)", re.I)
+
+
+def _partial(status: str, headers) -> Optional[str]:
+    """"partial" for a `206 Partial Content` response: it holds a range of the page's bytes, not the
+    page, unless its Content-Range is the whole of it (the answer to a `Range: bytes=0-` request)."""
+    if status != "206":
+        return None
+    whole = _WHOLE_RANGE.fullmatch((headers.get_header("Content-Range") or "").strip())
+    return None if whole and int(whole.group(1)) + 1 == int(whole.group(2)) else "partial"
 
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.-]+)", re.I)

@@ -997,16 +997,21 @@ def test_a_warc_cut_in_the_first_line_or_the_http_header_of_its_last_record_repo
 def test_a_warc_record_the_crawler_cut_short_says_so_in_its_output(tmp_path):
     """Crawlers cut responses over their size limit and mark the record `WARC-Truncated: length`
     (Common Crawl's over 1 MiB): such a page, its end missing, was cleaned as if whole, nothing in
-    its output telling it from the others."""
+    its output telling it from the others. So was a `206 Partial Content` response, a range of the
+    page's bytes: it says "partial", unless its Content-Range is the whole page."""
     pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:2]]
+    cut, whole = pages[1][:20_000], len(pages[0])
+    responses = [("200 OK", [], pages[0], None), ("200 OK", [], cut, "length"),
+                 ("206 Partial Content", [("Content-Range", f"bytes 0-19999/{len(pages[1])}")], cut, None),
+                 ("206 Partial Content", [("Content-Range", f"bytes 0-{whole - 1}/{whole}")], pages[0], None)]
     with open(tmp_path / "crawl.warc.gz", "wb") as stream:
         writer = WARCWriter(stream, gzip=True)
-        for i, page in enumerate(pages):
-            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-            record = writer.create_warc_record(f"https://example.org/{i}", "response",
-                                               payload=io.BytesIO(page[:20_000] if i else page), http_headers=http)
-            if i:
-                record.rec_headers.add_header("WARC-Truncated", "length")
+        for i, (status, headers, payload, truncated) in enumerate(responses):
+            http = StatusAndHeaders(status, [("Content-Type", "text/html"), *headers], protocol="HTTP/1.1")
+            record = writer.create_warc_record(f"https://example.org/{i}", "response", payload=io.BytesIO(payload),
+                                               http_headers=http)
+            if truncated:
+                record.rec_headers.add_header("WARC-Truncated", truncated)
             writer.write_record(record)
     assert invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / "out", "-j", "1").exit_code == 0
-    assert [r.get("truncated") for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [None, "length"]
+    assert [r.get("truncated") for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [None, "length", "partial", None]
