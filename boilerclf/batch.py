@@ -73,8 +73,9 @@ class Result:
     failures: list[dict] = field(default_factory=list)
     labels: Counter = field(default_factory=Counter)
 
-    def fail(self, reason: str, record: Optional[str] = None) -> None:
-        self.failures.append({"source": self.source, "record": record, "reason": reason})
+    def fail(self, reason: str, record: Optional[str] = None, position: Optional[int] = None) -> None:
+        """`record` and `position`: an archive record's key and position (as in the outputs, to find it by)."""
+        self.failures.append({"source": self.source, "record": record, "position": position, "reason": reason})
 
 
 _MODELS: dict = {}  # model path (None: the shipped model) → the model loaded from it in this process
@@ -280,7 +281,7 @@ class Part:
     lines: str = ""
     pages: int = 0
     labels: Counter = field(default_factory=Counter)
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (record key, reason)
+    failures: list[tuple[str, int, str]] = field(default_factory=list)  # (record key, position, reason)
 
 
 def label_records(batch: Sequence[Record], archive: int, source: str, settings: Settings) -> Part:
@@ -293,7 +294,7 @@ def label_records(batch: Sequence[Record], archive: int, source: str, settings: 
                               **page_record(page, settings.keep)}) + "\n")
         part.labels.update(b.label for b in page.blocks)
 
-    pages = _Batch(settings, keep, lambda record, reason: part.failures.append((record.key, reason)))
+    pages = _Batch(settings, keep, lambda record, reason: part.failures.append((record.key, record.position, reason)))
     for record in batch:
         pages.add(record, record.html or "", text=record.text, source=source, url=record.url, charset=record.charset)
     pages.flush()
@@ -344,7 +345,7 @@ def record_batches(source: Source, result: Result, max_bytes: int) -> Iterator[l
             if record.skipped:
                 result.skipped += 1
             elif record.error or record.html is None:
-                result.fail(record.error or "no HTML", record.key)
+                result.fail(record.error or "no HTML", record.key, record.position)
             else:
                 yield record
 
@@ -379,8 +380,8 @@ class Archive:
         self.written += 1
         self.pages += part.pages
         self.labels.update(part.labels)
-        for key, reason in part.failures:
-            self.result.fail(reason, key)
+        for key, position, reason in part.failures:
+            self.result.fail(reason, key, position)
 
     @property
     def finished(self) -> bool:
@@ -654,8 +655,8 @@ def attempt(work: Callable[[T], R], item: T) -> tuple[Optional[R], Optional[str]
 
 def write_errors(outdir: Path, failures: Iterable[dict], done: Sequence[Source] = ()) -> int:
     """Write this run's failures to the errors file, keeping the earlier runs' failures of the
-    `done` sources (skipped as finished: an archive with an output may have records that failed);
-    how many failures the file now lists."""
+    `done` sources (skipped as finished: an archive with an output may have records that failed),
+    as they were written (those of before `position` without it); how many failures the file now lists."""
     failures = list(failures)
     path = outdir / ERRORS_FILE
     finished = {s.path.resolve() for s in done}  # resolved: a rerun may name the inputs another way

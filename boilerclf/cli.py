@@ -518,8 +518,8 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         guard(batch.check_options, outdir, fmt, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
               redo=len(todo) == len(found))
         pages = skipped = 0
-        failures = [{"source": os.path.abspath(path), "record": None, "reason": "no such file or folder"}
-                    for path in missing]
+        failures = [{"source": os.path.abspath(path), "record": None, "position": None,
+                     "reason": "no such file or folder"} for path in missing]
         labels: dict[str, int] = {}
         pending = set(todo)
         batch.remove_temporary(map(output_of, found))  # those of a run killed outright (with --overwrite: of done ones too)

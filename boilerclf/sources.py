@@ -284,11 +284,11 @@ def jsonl_records(path: Path) -> Iterator[Record]:
                 try:
                     item = _json_line(line)
                 except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's stack
-                    yield Record(key=f"line {n}", error=f"line {n} is not JSON ({e})")
+                    yield Record(key=f"line {n}", position=n, error=f"line {n} is not JSON ({e})")
                     continue
                 if not isinstance(item, dict) or not isinstance(item.get("html"), str):
                     keys = f" (its keys: {_keys(item)})" if isinstance(item, dict) and "html" not in item else ""
-                    yield Record(key=f"line {n}", error=f"line {n} has no \"html\" string{keys}")
+                    yield Record(key=f"line {n}", position=n, error=f"line {n} has no \"html\" string{keys}")
                     continue
                 # an id of 0 is an id (a dump numbered from 0): only a missing or empty one is not
                 key = next((str(item[k]) for k in ("id", "url") if item.get(k) not in (None, "")), f"line {n}")
@@ -296,7 +296,7 @@ def jsonl_records(path: Path) -> Iterator[Record]:
                 yield Record(key=key, position=n, url=item.get("url"), html=html,
                              text=bool(html.strip()) and not _MARKUP.search(html))
         except (OSError, EOFError, zlib.error) as e:
-            yield Record(key=f"line {n + 1}", error=f"archive unreadable after line {n}: {e}")
+            yield Record(key=f"line {n + 1}", position=n + 1, error=f"archive unreadable after line {n}: {e}")
 
 
 #: a tag, an end tag, a comment or a doctype: an "html" without any is scraped text, whose lines parsed as
@@ -331,12 +331,14 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
                 if not length.isdigit() and (record.rec_headers.protocol or record.rec_headers.headers):
                     # every WARC record has one (a "record" without even a `WARC/1.0` line is blank lines
                     # between gzip members); one cut in its first line or in `Content-Length: ` was skipped
-                    yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: its WARC header "
-                                                         "has no Content-Length (the archive ends inside it?)")
+                    yield Record(key=key, position=n, url=url,
+                                 error=f"record {n} is truncated or corrupt: its WARC header has no Content-Length "
+                                       "(the archive ends inside it?)")
                     continue
                 content_type = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
                 if record.rec_type == "response" and url is None:
-                    yield Record(key=key, error=f"record {n} is a response without the WARC-Target-URI it must have")
+                    yield Record(key=key, position=n,
+                                 error=f"record {n} is a response without the WARC-Target-URI it must have")
                     continue
                 status = (record.http_headers.get_statuscode() or "") if record.http_headers else ""
                 page = record.rec_type == "response" and status[:1] in ("2", "")
@@ -350,14 +352,15 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
                                  else f"record {n}: {e}")
                     continue
                 except Exception as e:  # a truncated payload
-                    yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: {e}")
+                    yield Record(key=key, position=n, url=url, error=f"record {n} is truncated or corrupt: {e}")
                     continue
                 if html is None:
                     # cut in its HTTP header (no Content-Type yet) or in a payload left unread: no page known,
                     # but no whole record either, where it was counted as "not a page" and the cut went unsaid
                     if short := _short_by(record):
-                        yield Record(key=key, url=url, error=f"record {n} is truncated or corrupt: the archive ends "
-                                                             f"{short:,} bytes before the record does")
+                        yield Record(key=key, position=n, url=url,
+                                     error=f"record {n} is truncated or corrupt: the archive ends {short:,} bytes "
+                                           "before the record does")
                         continue
                     yield Record(key=key, url=url, skipped=True)
                 else:
@@ -367,10 +370,12 @@ def warc_records(path: Path, max_bytes: int = 0) -> Iterator[Record]:
             # a .warc.gz cut in the first bytes of a record's gzip member gives warcio no record at all
             left = _left_over(stream, iterator.offset)
             if left:
-                yield Record(key=f"record {n + 1}", error=f"archive unreadable after record {n}: the last {left:,} "
-                                                          "bytes are no whole record (the archive is cut short?)")
+                yield Record(key=f"record {n + 1}", position=n + 1,
+                             error=f"archive unreadable after record {n}: the last {left:,} bytes are no whole "
+                                   "record (the archive is cut short?)")
         except Exception as e:  # warcio raises many kinds on a truncated or non-WARC file
-            yield Record(key=f"record {n + 1}", error=f"archive unreadable after record {n}: {type(e).__name__}: {e}")
+            yield Record(key=f"record {n + 1}", position=n + 1,
+                         error=f"archive unreadable after record {n}: {type(e).__name__}: {e}")
 
 
 def _left_over(stream, offset: int) -> int:

@@ -292,7 +292,8 @@ def test_a_folder_s_manifest_and_errors_file_are_not_read_as_archives(tmp_path):
 
 def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path, monkeypatch):
     """Record keys and file names are printed as they are (not read as console markup), and a rerun
-    that skips a finished archive keeps listing the records of it that failed."""
+    that skips a finished archive keeps listing the records of it that failed, from an errors file
+    of before `position` too."""
     archive = tmp_path / "scrape.jsonl"
     good = gzip.decompress(NEWS[0].read_bytes()).decode("utf-8", "replace")
     archive.write_text(json.dumps({"url": "[/x]", "html": ""}) + "\n" + json.dumps({"url": "https://a.example/",
@@ -304,7 +305,9 @@ def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path, monk
         runs.append(invoke("clean", name, "-o", out, "-j", "1"))
         assert runs[-1].exit_code == 1, runs[-1].output
         errors = jsonl(out / "boilerclf-errors.jsonl")
-        assert [e["record"] for e in errors] == ["[/x]"]
+        assert [(e["record"], e.get("position")) for e in errors] == [("[/x]", 1 if len(runs) == 1 else None)]
+        old = [{key: e[key] for key in ("source", "record", "reason")} for e in errors]  # as written before `position`
+        (out / "boilerclf-errors.jsonl").write_text("".join(json.dumps(e) + "\n" for e in old))
     assert "scrape.jsonl [[/x]]: empty page" in " ".join(runs[0].output.split())
     assert "0 failed, plus 1 earlier failures in archives already done" in " ".join(runs[1].output.split())
     assert len((out / "scrape.jsonl").read_text().splitlines()) == 1
@@ -326,7 +329,8 @@ def test_a_stale_path_in_a_stdin_list_fails_alone(tmp_path):
     assert result.exit_code == 1, result.output
     assert len(list((tmp_path / "out").glob("*.txt"))) == 2
     errors = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
-    assert errors == [{"source": path, "record": None, "reason": "no such file or folder"} for path in gone]
+    assert errors == [{"source": path, "record": None, "position": None, "reason": "no such file or folder"}
+                      for path in gone]
     for command in (["predict"], ["label", "-o", tmp_path / "labelled"]):
         result = invoke(*command, "-", input=listed)
         assert result.exit_code == 1 and "gone[1].html: no such file or folder" in " ".join(result.output.split())
@@ -431,7 +435,10 @@ def test_two_runs_into_one_output_folder_at_once_are_refused(tmp_path):
 
 
 def test_a_warc_response_without_target_uri_fails_alone(tmp_path):
+    """And the errors file gives each failed record's position, as the outputs do: a record id alone
+    did not find it in the archive. Failed in reading (no target URI) or in labelling (empty)."""
     pages = [gzip.decompress(p.read_bytes()) for p in NEWS[:3]]
+    pages[2:2] = [b""]
     with open(tmp_path / "crawl.warc", "wb") as stream:
         writer = WARCWriter(stream, gzip=False)
         for i, page in enumerate(pages):
@@ -442,8 +449,9 @@ def test_a_warc_response_without_target_uri_fails_alone(tmp_path):
                 record.rec_headers.remove_header("WARC-Target-URI")
             writer.write_record(record)
     urls, errors = clean_failing_archive(tmp_path / "crawl.warc", tmp_path / "out")
-    assert urls == ["https://example.org/0", "https://example.org/2"]
-    assert len(errors) == 1 and "WARC-Target-URI" in errors[0]["reason"] and errors[0]["record"].startswith("<urn:")
+    assert urls == ["https://example.org/0", "https://example.org/3"]
+    assert len(errors) == 2 and "WARC-Target-URI" in errors[0]["reason"] and errors[0]["record"].startswith("<urn:")
+    assert [(e["position"], e["reason"].split(" ")[-1]) for e in errors] == [(2, "have"), (3, "page")]
 
 
 def test_a_warc_cut_inside_a_record_reports_it(tmp_path):
@@ -721,7 +729,7 @@ def test_a_jsonl_line_nested_too_deep_fails_alone(tmp_path):
     assert result.exit_code == 1
     assert [r["position"] for r in jsonl(tmp_path / "out" / "dump.jsonl")] == [1, 3]
     [error] = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
-    assert error["record"] == "line 2" and "not JSON" in error["reason"]
+    assert error["record"] == "line 2" and error["position"] == 2 and "not JSON" in error["reason"]
 
 
 def test_a_warc_record_over_the_size_limit_is_never_held_whole(tmp_path):
