@@ -33,7 +33,8 @@ TEXT_FIELDS = ("url", "site", "language", "corpus")
 
 
 def read_manifest(root: Path) -> dict[Path, dict]:
-    """The entries of the manifest in folder `root`, by resolved page path ({} without one)."""
+    """The entries of the manifest in folder `root`, by resolved page path ({} without one). A page
+    listed twice is an error unless both entries say the same: the last silently won."""
     path = root / MANIFEST
     if not path.is_file():
         return {}
@@ -43,7 +44,8 @@ def read_manifest(root: Path) -> dict[Path, dict]:
         raise InputError(f"{path}: not UTF-8 ({e.reason} at byte {e.start}): save the manifest as UTF-8") from None
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from None
-    entries = {}
+    entries: dict[Path, dict] = {}
+    lines: dict[Path, int] = {}  # where each page is listed first
     for n, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
@@ -57,8 +59,19 @@ def read_manifest(root: Path) -> dict[Path, dict]:
                 if not (isinstance(value, str) or (value is None and key != "file")):
                     raise InputError(f"{path}:{n}: the manifest's '{key}' must be a string"
                                      + ("" if key == "file" else " or null") + f", not {json.dumps(value)}")
-            entries[(root / file).resolve()] = entry
+            page = (root / file).resolve()
+            if page in entries and (differ := _differ(entries[page], entry)):
+                raise InputError(f"{path}:{n}: {file} is listed on line {lines[page]} too, with another "
+                                 f"{', '.join(differ)}: keep one entry per page")
+            entries.setdefault(page, entry)
+            lines.setdefault(page, n)
     return entries
+
+
+def _differ(entry: dict, other: dict) -> list[str]:
+    """The fields in which two entries of one page disagree: a missing field is a null one, and
+    `file` may be written two ways (`./a.html`)."""
+    return sorted(key for key in {*entry, *other} - {"file"} if entry.get(key) != other.get(key))
 
 
 def text_view(page: Page) -> Page:

@@ -207,6 +207,25 @@ def test_a_manifest_not_in_utf8_is_an_error_naming_it(sample_pages, tmp_path):
         read_pages([tmp_path])
 
 
+def test_a_page_listed_twice_in_a_manifest_is_an_error_naming_both_lines(sample_pages, tmp_path):
+    """Two entries for one file (a manifest appended to twice, one a fix of the other) silently gave the
+    page the last one's site: an error naming both lines, unless the two say the same."""
+    import json
+    import shutil
+
+    from boilerclf.page import InputError
+
+    name = sample_pages[0].name
+    shutil.copy(sample_pages[0], tmp_path / name)
+    entries = [{"file": name, "site": "a.example"}, {"file": "other.html"}, {"file": f"./{name}", "site": "a.example"}]
+    (tmp_path / "pages.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    assert [p.site for p in read_pages([tmp_path])] == ["a.example"]  # the same entry twice: no harm
+    entries[2]["site"] = "b.example"
+    (tmp_path / "pages.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    with pytest.raises(InputError, match=rf"pages\.jsonl:3: \./{name} is listed on line 1 too, with another site: keep one"):
+        read_pages([tmp_path])
+
+
 def test_train_takes_a_generator_of_pages(sample_pages):
     """A generator was read once by `training_set`: the model card counted no unlabelled blocks, and
     training failed on "object of type 'generator' has no len()" only after the whole fit."""
