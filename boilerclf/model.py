@@ -485,10 +485,12 @@ def load_model(path: Path | str | None = None) -> Model:
     Safe on untrusted files: nothing is unpickled. The estimators are read with skops,
     which builds only the types it trusts plus boilerclf's own two classes (and scikit-learn's
     tree nodes), and refuses a file that names any other type, before creating any object.
+    A `~` path is in the home folder, here where every `--model` comes: one quoted or set in a
+    script (`--model '~/m.boilerclf'`) has no shell to expand it.
     """
     import skops.io as sio  # here, not at the top: importing it imports all of scikit-learn (~2.7 s)
 
-    path = Path(path) if path is not None else DEFAULT_MODEL
+    path = Path(path).expanduser() if path is not None else DEFAULT_MODEL
     meta = read_meta(path)
     _check_compatible(meta, path)
     try:

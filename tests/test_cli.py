@@ -76,9 +76,15 @@ def test_train_and_evaluate_name_the_pages_without_a_labelled_block(sample_pages
             result.output.split())
 
 
-def test_predict_prints_one_json_line_per_block(small_model_path):
-    result = invoke("predict", AL_MONITOR, "--model", small_model_path)
-    assert result.exit_code == 0
+def test_predict_prints_one_json_line_per_block(small_model_path, monkeypatch):
+    """A model named from the home folder, `~/...`, quoted (no shell expands it), is found too:
+    it was "no model file at ~/small.boilerclf", as it was from `load_model`."""
+    from boilerclf.model import load_model
+
+    monkeypatch.setenv("HOME", str(small_model_path.parent))
+    assert load_model(f"~/{small_model_path.name}").meta == load_model(small_model_path).meta
+    result = invoke("predict", AL_MONITOR, "--model", f"~/{small_model_path.name}")
+    assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     texts = [line for line in AL_MONITOR.read_text().splitlines() if line.strip()]
     assert len(lines) == len(texts)
