@@ -295,6 +295,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
     """
     if folds == 1:
         fail("--folds 1 cannot cross-validate: give 0 (no cross-validation) or 2 or more")
+    output = output.expanduser()  # as `Model.save` and every --model take it: one quoted has no shell to expand it
     _check_replaceable(output)
     _check_writable(output.parent)
     files = _page_files(data, "labelled pages")

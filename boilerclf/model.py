@@ -274,8 +274,9 @@ class Model:
 
     def save(self, path: Path | str) -> None:
         """Write the model as a zip of `meta.json` (readable without loading anything, see `read_meta`)
-        and the estimators in skops' secure format."""
-        path = Path(path)
+        and the estimators in skops' secure format. A `~` path is in the home folder, as `load_model`
+        reads it: else `save("~/m.boilerclf")` made a folder named `~` here, which the load missed."""
+        path = Path(path).expanduser()
         if path.is_dir():  # else the rename at the end fails on a temporary name the caller never gave
             raise ModelError(f"{path} is a folder: give the model file's path, e.g. {path / 'model.boilerclf'}")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -458,8 +459,9 @@ def _check_compatible(meta: dict, path: Path) -> None:
 
 
 def read_meta(path: Path | str) -> dict:
-    """The metadata (model card) of a model file, without loading its estimators."""
-    path = Path(path)
+    """The metadata (model card) of a model file, without loading its estimators (`~`: the home
+    folder, as in `load_model`, so that `boilerclf info '~/m.boilerclf'` finds what `--model` does)."""
+    path = Path(path).expanduser()
     if not path.is_file():
         raise ModelError(f"no model file at {path}" + (" (the package was installed without its default model)"
                                                        if path == DEFAULT_MODEL else ""))

@@ -241,6 +241,18 @@ def test_clean_checks_keep_and_takes_a_url():
     assert len(both) > len(content)
 
 
+def test_a_model_saved_under_the_home_folder_is_where_load_model_looks(small_model, tmp_path, monkeypatch):
+    """`save("~/m.boilerclf")` made a folder named `~` in the current one, so the `load_model("~/m.boilerclf")`
+    the README shows for your own model said "no model file"; `read_meta` (`boilerclf info`) missed it too."""
+    (tmp_path / "home").mkdir()
+    (tmp_path / "work").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path / "work")
+    small_model.save("~/mine.boilerclf")
+    assert (tmp_path / "home" / "mine.boilerclf").is_file() and not any((tmp_path / "work").iterdir())
+    assert boilerclf.load_model("~/mine.boilerclf").meta == small_model.meta == read_meta("~/mine.boilerclf")
+
+
 def test_models_hash_by_identity_so_they_can_be_cached():
     import functools
 
