@@ -66,8 +66,15 @@ class Page:
     _total_chars: Optional[int] = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.renumber()
+
+    def renumber(self) -> None:
+        """Number the blocks in their order and make them this page's, for a `blocks` list that
+        changed since (a caller filtering out short blocks): their old `index` took a neighbour's
+        features, or past the list's end an IndexError, and the page's size was its old one."""
         for i, block in enumerate(self.blocks):
             block.index, block.page = i, self
+        self._total_chars = None
 
     def __getstate__(self) -> dict:
         """Pickled without its lxml document, as its blocks are (see `Block.__getstate__`)."""

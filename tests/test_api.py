@@ -253,6 +253,23 @@ def test_a_model_saved_under_the_home_folder_is_where_load_model_looks(small_mod
     assert boilerclf.load_model("~/mine.boilerclf").meta == small_model.meta == read_meta("~/mine.boilerclf")
 
 
+def test_a_page_whose_blocks_were_filtered_is_labelled_as_a_page_of_those_blocks():
+    """A caller dropping short blocks before labelling (`page.blocks = [...]`) got an IndexError from
+    scipy (the blocks' old `index` past the new list's end), or the features of other blocks."""
+    model = boilerclf.load_model()
+
+    def long_blocks():
+        return [b for b in boilerclf.segment(PAGES[2]).blocks if len(b.text) > 40]
+
+    page = boilerclf.segment(PAGES[2])
+    page.blocks = [b for b in page.blocks if len(b.text) > 40]
+    fresh = boilerclf.Page(long_blocks())
+    assert 10 < len(page.blocks) < 100
+    assert labels_and_probas(model.predict_pages([page])[0].blocks) == labels_and_probas(
+        model.predict_pages([fresh])[0].blocks)
+    assert [b.index for b in page.blocks] == list(range(len(page.blocks)))
+
+
 def test_models_hash_by_identity_so_they_can_be_cached():
     import functools
 
