@@ -105,12 +105,14 @@ def scores(y_true: Sequence | np.ndarray, y_pred: Sequence | np.ndarray) -> dict
 
 def _page_ids(blocks: Sequence[Block], views_together: bool = False) -> np.ndarray:
     """A page number per block; with `views_together`, the same for a page and its text view, so
-    that folds grouped by page never hold a page's text on one side and its HTML on the other."""
+    that folds grouped by page never hold a page's text on one side and its HTML on the other.
+    A block without a page is a page of its own, as the features take it: the context stage took
+    all such blocks for one page, so that a lone block's label hung on the others given with it."""
     ids: dict[int, int] = {}
     if views_together:
-        return np.asarray([ids.setdefault(id((b.page.view_of if b.page else None) or b.page), len(ids))
+        return np.asarray([ids.setdefault(id((b.page.view_of or b.page) if b.page else b), len(ids))
                            for b in blocks])
-    return np.asarray([ids.setdefault(id(b.page), len(ids)) for b in blocks])
+    return np.asarray([ids.setdefault(id(b.page or b), len(ids)) for b in blocks])
 
 
 def _folds(groups: Sequence[str], blocks: Sequence[Block], folds: int, why: str = "") -> tuple[PredefinedSplit, str]:

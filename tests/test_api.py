@@ -23,7 +23,7 @@ from boilerclf.dataset import read_pages
 from boilerclf.model import ESTIMATORS, MANIFEST, load_model, read_meta, training_set
 from boilerclf.page import ModelError
 
-from .conftest import CORPUS, ROOT
+from .conftest import AL_MONITOR, CORPUS, ROOT
 
 PAGES = [gzip.decompress(p.read_bytes()) for p in sorted((CORPUS / "newspaper-pages" / "html").glob("*.gz"))[:6]]
 
@@ -268,6 +268,18 @@ def test_a_page_whose_blocks_were_filtered_is_labelled_as_a_page_of_those_blocks
     assert labels_and_probas(model.predict_pages([page])[0].blocks) == labels_and_probas(
         model.predict_pages([fresh])[0].blocks)
     assert [b.index for b in page.blocks] == list(range(len(page.blocks)))
+
+
+def test_blocks_without_a_page_are_each_labelled_on_their_own():
+    """The features take a block without a page as a page of its own, but the context stage took
+    all of them for one page: a lone "Subscribe…" line was labelled by the other lines given with it."""
+    model = boilerclf.load_model()
+    texts = [b.text for b in boilerclf.read_page(AL_MONITOR).blocks if len(b.text) > 30][:6]
+    together = model.predict_proba([boilerclf.Block(text) for text in texts])
+    alone = np.vstack([model.predict_proba([boilerclf.Block(text)]) for text in texts])
+    assert len(texts) == 6 and np.allclose(together, alone)
+    assert model.predict([boilerclf.Block(text) for text in texts]) == [
+        model.predict([boilerclf.Block(text)])[0] for text in texts]
 
 
 def test_models_hash_by_identity_so_they_can_be_cached():
