@@ -98,6 +98,20 @@ def sniff_binary(data: bytes) -> None:
         raise InputError("binary data, not a page (too many control bytes)")
 
 
+#: the signatures with at least three ASCII bytes, as text: their other bytes are any non-ASCII
+#: character, which is what any decoding makes of them (U+FFFD, "‰" in cp1252, "\x89" in Latin-1)
+_TEXT_MAGIC = tuple((magic.decode("latin-1"), what) for magic, what in _MAGIC if sum(b < 0x80 for b in magic) >= 3)
+
+
+def sniff_binary_text(text: str) -> None:
+    """Refuse a PDF, PNG, ZIP… given as a str: bytes that a caller decoded (`requests`' `r.text` of a
+    PDF link, a JSONL archive's `html`) were labelled as a page of gibberish, where their bytes are
+    refused. Only signatures that survive any decoding are looked for: a JPEG's is all non-ASCII."""
+    for magic, what in _TEXT_MAGIC:
+        if len(text) >= len(magic) and all(m == t or (m >= "\x80" and t >= "\x80") for m, t in zip(magic, text)):
+            raise InputError(f"binary data, not a page ({what})")
+
+
 #: charset-normalizer's names of the encodings browsers decode (WHATWG), less the Mac ones they never guess
 _WEB = set("""ascii latin_1 cp1250 cp1251 cp1252 cp1253 cp1254 cp1255 cp1256 cp1257 cp1258 cp874 tis_620 cp866
     koi8_r koi8_u iso8859_2 iso8859_3 iso8859_4 iso8859_5 iso8859_6 iso8859_7 iso8859_8

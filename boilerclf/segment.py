@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 from courlan import extract_domain
 from lxml import etree
 
-from .load import build_dom, decode, is_text_path, read_bytes, sniff_binary
+from .load import build_dom, decode, is_text_path, read_bytes, sniff_binary, sniff_binary_text
 from .page import Block, Page
 
 BLOCK_TAGS = frozenset("""address article aside blockquote body br button caption center dd details dialog
@@ -256,6 +256,8 @@ def segment(data: bytes | str, *, text: bool = False, source: str = "", url: Opt
         raise TypeError(f"a page is bytes or str, not {type(data).__name__}")
     if isinstance(data, bytes):
         sniff_binary(data)
+    else:
+        sniff_binary_text(data)
     decoded = decode(data, charset)
     return text_page(decoded, source, url) if text else html_page(build_dom(decoded), source, url, sources)
 

@@ -24,6 +24,7 @@ from boilerclf.model import ESTIMATORS, MANIFEST, load_model, read_meta, trainin
 from boilerclf.page import ModelError
 
 from .conftest import AL_MONITOR, CORPUS, ROOT
+from .test_hostile import pdf, png, zip_bytes
 
 PAGES = [gzip.decompress(p.read_bytes()) for p in sorted((CORPUS / "newspaper-pages" / "html").glob("*.gz"))[:6]]
 
@@ -280,6 +281,17 @@ def test_blocks_without_a_page_are_each_labelled_on_their_own():
     assert len(texts) == 6 and np.allclose(together, alone)
     assert model.predict([boilerclf.Block(text) for text in texts]) == [
         model.predict([boilerclf.Block(text)])[0] for text in texts]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "cp1252"])
+def test_a_pdf_or_image_given_as_a_str_is_refused_as_its_bytes_are(encoding):
+    """`requests.get(pdf_link).text` is a str of the PDF's bytes decoded: it was labelled as a page of
+    gibberish (one "content" block, "%PDF-1.4 …"), where the bytes are "binary data, not a page"."""
+    model = boilerclf.load_model()
+    for data, what in ((pdf(), "a PDF document"), (png(), "a PNG image"), (zip_bytes(), "a ZIP archive")):
+        with pytest.raises(boilerclf.InputError, match=re.escape(f"binary data, not a page ({what})")):
+            model.classify(data.decode(encoding, errors="replace"))
+    assert model.clean(PAGES[0].decode()) == model.clean(PAGES[0]) != ""
 
 
 def test_models_hash_by_identity_so_they_can_be_cached():
