@@ -26,8 +26,12 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _SPACE = re.compile(r"\s+")
 _READABLE = re.compile(r"\w")
 #: characters that never show and never separate words: soft hyphens (in German news text
-#: mid-word: "Genesenen\u00adnachweise" would match no search), BOMs and word joiners
-_INVISIBLE = re.compile("[\u00ad\ufeff\u2060]")
+#: mid-word: "Genesenen\u00adnachweise" would match no search), BOMs, word joiners, zero-width
+#: spaces (where a page allows a line break: "Stansall/\u200bAFP", "+49 69 630\u200b2-309"), the
+#: invisible math operators, and the bidi marks, embeddings and isolates ("Weitere \u2068Artikel\u2069"),
+#: which set the direction text is shown in, not what it says. Not the zero-width (non-)joiners,
+#: which change how Persian, Indic scripts and emoji are written.
+_INVISIBLE = re.compile("[\u00ad\ufeff\u2060\u200b\u200e\u200f\u202a-\u202e\u2061-\u2064\u2066-\u2069]")
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[^\W\d_]+")
 MAX_ANCESTORS = 12
 CONTAINER_LEVELS = 3  # text totals are kept for the owner's parent, grandparent and great-grandparent
@@ -59,9 +63,9 @@ def _cues(key: tuple) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def strip_invisible(text: str) -> str:
-    """`text` without the invisible characters: a scan first, since they are rare and
+    """`text` without the invisible characters: a search first, since they are rare and
     removing costs a pass per character."""
-    return _INVISIBLE.sub("", text) if "\u00ad" in text or "\ufeff" in text or "\u2060" in text else text
+    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
 
 
 def _form_text(el) -> str:

@@ -10,7 +10,7 @@ import boilerclf
 from boilerclf.load import decode
 from boilerclf.page import BoilerclfError
 from boilerclf.render import render
-from boilerclf.segment import SKIP_TAGS, is_hidden, segment
+from boilerclf.segment import SKIP_TAGS, is_hidden, segment, strip_invisible
 
 TAGS = ["p", "div", "span", "a", "li", "ul", "h1", "td", "table", "br", "b", "nav", "script", "style", "input",
         "form", "section", "template"]
@@ -38,7 +38,7 @@ def html_pages(draw):
 
 def _squash(text):
     """Text without spaces and without the invisible characters segmentation removes (soft hyphens…)."""
-    return SPACE.sub("", re.sub("[\u00ad\ufeff\u2060]", "", text))
+    return SPACE.sub("", strip_invisible(text))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -302,6 +302,19 @@ def test_soft_hyphens_and_joiners_vanish_from_block_text():
     assert [b.text for b in segment("Genesenen\u00adnachweise\n", text=True).blocks] == ["Genesenennachweise"]
 
 
+
+def test_zero_width_spaces_and_bidi_marks_vanish_from_block_text():
+    """As on zvei.org, zeit.de, siegessaeule.de and 23 more corpus pages: invisible, they glued to
+    the words around them, so that the phone number, the agency and the heading matched no search."""
+    html = ('<p>Telefon: <a href="tel:+4969630%E2%80%8B2-309">+49 69 630\u200b2-309</a></p>'
+            "<figcaption>©\xa0Ben Stansall/\u200bAFP/\u200bGetty Images</figcaption>"
+            "<h3>Weitere \u2068Artikel\u2069</h3><p>\u200fبحث \u200f</p><p>1/2 block of tofu, diced\u2063</p>"
+            "<p>\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f468\u200d\U0001f469</p>")
+    assert [b.text for b in segment(html).blocks] == [
+        "Telefon: +49 69 6302-309", "© Ben Stansall/AFP/Getty Images", "Weitere Artikel", "بحث",
+        "1/2 block of tofu, diced", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f468\u200d\U0001f469"]
+    assert [b.text for b in segment("Weitere \u2068Artikel\u2069\n", text=True).blocks] == ["Weitere Artikel"]
+
 @pytest.mark.parametrize("head, url", [
     ('<link rel="Canonical" href=" https://a.example/x ">', "https://a.example/x"),
     ('<link rel="canonical" href="//b.example/y">', "https://b.example/y"),
