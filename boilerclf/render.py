@@ -12,7 +12,7 @@ import lxml.html
 from lxml import etree
 
 from .page import LABELS, Block, Page
-from .segment import BLOCK_TAGS, SKIP_TAGS, hidden_elements, html_blocks, is_hidden, strip_invisible
+from .segment import BLOCK_TAGS, SKIP_TAGS, hidden_elements, html_blocks, is_hidden, shows_nothing, strip_invisible
 
 FORMATS = ("text", "html", "jsonl")
 SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
@@ -322,8 +322,9 @@ def tidy(tree, owners: set, media: set) -> None:
     left with neither text nor a kept block or media element (an emptied menu, an ad's box, a
     sign-up form) in one bottom-up pass, pages having 50,000 elements; then strip inline scripts.
 
-    Never pruned: the page's frame; what is in <head> or in kept media (an <svg>'s paths); table
-    cells, which go only with their whole row, lest the row's other cells shift columns; and what
+    Never pruned: the page's frame; kept media, even `aria-hidden` ones (see `shows_nothing`), and
+    what is in them (an <svg>'s paths) or in <head>; table cells, which go only with their whole
+    row, lest the row's other cells shift columns; and what
     lies in a kept block's text, where an empty <span> may part two words and an empty <div> two lines;
     and the targets of in-page links (`<a name="s2"></a>` for `href="#s2"`), lest those links dangle.
     """
@@ -363,7 +364,7 @@ def _prunable(tree, owners: set, media: set, hidden: set, targets: set) -> tuple
             continue
         if tag in BLOCK_TAGS:
             in_kept_text.append(el in owners)
-        if el in hidden or tag in _STRIPPED and el not in media:
+        if el in hidden and (el not in media or shows_nothing(el)) or tag in _STRIPPED and el not in media:
             gone.append(el)
             shows.append(None)
         elif el in media or tag == "head":
@@ -391,7 +392,7 @@ def _inside(el, elements: set) -> bool:
 
 def _drop_invisible(root, spare_media: bool) -> None:
     """Drop the invisible elements inside `root` (scripts in an <svg> or in <head>), pruning nothing."""
-    for el in list(root.iter()):
+    for el in list(root.iterdescendants()):
         if el.tag.__class__ is str and el.getparent() is not None and (
                 is_hidden(el) or el.tag in _STRIPPED and not (spare_media and el.tag in MEDIA)):
             drop(el)

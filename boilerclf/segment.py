@@ -41,9 +41,16 @@ CUE_ATTRIBUTES = ("class", "id", "role", "itemprop")
 
 
 def is_hidden(el) -> bool:
+    return el.get("aria-hidden") == "true" or shows_nothing(el)
+
+
+def shows_nothing(el) -> bool:
+    """Hidden from sight, where `aria-hidden` hides from screen readers only: its text is left out of
+    the blocks all the same (mostly icons' names and copies of text shown elsewhere), but an image so
+    marked is seen (Wikipedia's equations, whose MathML for screen readers is the hidden part)."""
     get = el.get
-    return (get("hidden") is not None or get("aria-hidden") == "true"
-            or (get("type") or "").lower() == "hidden" or bool(_HIDDEN_STYLE.search(get("style") or "")))
+    return (get("hidden") is not None or (get("type") or "").lower() == "hidden"
+            or bool(_HIDDEN_STYLE.search(get("style") or "")))
 
 
 _CUE_CACHE: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}

@@ -372,6 +372,23 @@ def test_page_url_skips_empty_and_lookalike_canonicals(head, url):
     assert segment(f"<html><head>{head}</head><body><p>Text</p></body></html>").url == url
 
 
+def test_html_output_keeps_an_aria_hidden_equation_image_and_drops_truly_hidden_ones():
+    """Wikipedia shows each formula as an image marked `aria-hidden` (screen readers get the MathML,
+    hidden by its style): seen by every reader, it was dropped as hidden, and the article read
+    "is denoted by , then ..." (readability-pages/wikipedia-3: 60 formulas gone)."""
+    from boilerclf.render import render_html
+
+    page = all_content('<html><body><p>If the conjugate transpose of a matrix <span class="mwe-math-element">'
+                       '<span class="mwe-math-mathml-inline" style="display: none;"><math><mi>A</mi></math></span>'
+                       '<img src="https://wikimedia.org/api/rest_v1/media/math/render/svg/7daff47f" '
+                       'class="mwe-math-fallback-image-inline" aria-hidden="true" alt="A"></span> is denoted by '
+                       '<img src="https://wikimedia.org/a-h.svg" aria-hidden="true" alt="A^H">, then the Hermitian '
+                       'property can be written concisely as <img src="https://t.example/pixel.gif" hidden>'
+                       '<img src="https://t.example/p.gif" aria-hidden="true" style="display:none"></p></body></html>')
+    html = render_html(page)
+    assert _image_names(html) == ["7daff47f", "a-h.svg"]
+    assert "<math" not in html
+
 def test_html_output_carries_no_inline_scripts():
     from boilerclf.render import render_html
 
