@@ -40,6 +40,11 @@ _IMAGE_URL = re.compile(r"^\s*\S+\.(?:jpe?g|png|webp|gif|avif)(?:[/?#]\S*)?\s*$"
 #: a word naming an image and a number after it ("a.jpg 2x"); the look-ahead finds the image once per word,
 #: where `\.jpg\S*\s+\d` scanned the rest of the word from each ".jpg" in it: quadratic in a long value
 _IMAGE_SRCSET = re.compile(r"(?:^|\s)(?=\S*\.(?:jpe?g|png|webp|gif|avif))\S*\s+\d", re.I)
+#: the attributes lazy loaders (lazysizes, jQuery lazyload, WP Rocket) read an image's source from: their
+#: URL is the source even without a file name (an image server's "https://cdn/.../resize/840x560/?url=…",
+#: "…/images/1227261885862?format=jpg")
+_LAZY_SOURCES = frozenset({"data-src", "data-lazy-src", "data-original"})
+_URL = re.compile(r"^\s*(?:https?:)?/\S+\s*$", re.I)
 
 
 def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
@@ -165,7 +170,8 @@ def show_lazy_images(tree) -> None:
                 if name not in ("src", "srcset", "alt"):
                     if _IMAGE_SRCSET.search(value):
                         img.set("srcset", value)
-                    elif _IMAGE_URL.match(value) and ("/" in value or "src" in name):  # not a file's name (a title)
+                    elif (_IMAGE_URL.match(value) and ("/" in value or "src" in name)  # not a file's name (a title)
+                          or name in _LAZY_SOURCES and _URL.match(value)):
                         img.set("src" if img.tag == "img" else "srcset", value)
             if (img.get("srcset") or "").lstrip().startswith("data:"):  # a placeholder still, shown before `src`
                 del img.attrib["srcset"]

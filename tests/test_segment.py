@@ -665,6 +665,27 @@ def test_html_output_shows_a_lazy_image_whose_url_goes_on_after_the_file_name():
         "https://images.example.at/Kickl.jpg/190x95Crop/494.538.605"]
 
 
+def test_html_output_shows_a_lazy_image_whose_url_names_no_file():
+    """Image servers' URLs often have no file name: with a lazy loader's attribute naming them, the
+    placeholder stayed (latimes.com's "…/resize/840x560!/quality/90/?url=…", heraldsun's
+    "…/images/1227261885862?format=jpg", onet's ocdn.eu)."""
+    from boilerclf.render import render_html
+
+    gif = "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
+    page = all_content(f"""<html><body><article><h1>Council approves the new budget</h1>
+      <img class="Image" alt="The council" data-src="https://ca-times.brightspotcdn.com/dims4/default/896426a/2147483647/strip/true/crop/2019x1346+15+0/resize/840x560!/quality/90/?url=https%3A%2F%2Fs3.amazonaws.com%2F3e%2Fcouncil" data-lazy-load="true" src="{gif}">
+      <p>The council met on Tuesday and approved the budget after a long debate about the schools.</p>
+      <img data-src="http://api.news.com.au/content/1.0/heraldsun/images/1227261885862?format=jpg&amp;group=iphone">
+      <img data-original="https://ocdn.eu/pulscms-transforms/1/FGjktkuTURBXy9hMzU3NmY4MC1m" data-original-webp="https://ocdn.eu/webp/1" src="{gif}">
+      <img class="lazyload" src="{gif}" data-src="{{{{ photo.url }}}}" data-original="Aguamenti">
+      <p>The mayor said the vote showed that the city could agree on what matters most to its people.</p>
+      </article></body></html>""")
+    assert [img.get("src") for img in build_dom(render_html(page)).iter("img")] == [
+        "https://ca-times.brightspotcdn.com/dims4/default/896426a/2147483647/strip/true/crop/2019x1346+15+0/resize/"
+        "840x560!/quality/90/?url=https%3A%2F%2Fs3.amazonaws.com%2F3e%2Fcouncil",
+        "http://api.news.com.au/content/1.0/heraldsun/images/1227261885862?format=jpg&group=iphone",
+        "https://ocdn.eu/pulscms-transforms/1/FGjktkuTURBXy9hMzU3NmY4MC1m", gif]
+
 def test_html_output_drops_a_lazy_images_placeholder_srcset_that_would_hide_its_source():
     """Jetpack and others put a blank gif in `srcset`, which browsers show rather than `src`: with
     no `data-*` srcset to take its place, the image showed blank (uncutnews.ch, litradio.net)."""
