@@ -16,7 +16,7 @@ from .segment import BLOCK_TAGS, SKIP_TAGS, hidden_elements, html_blocks, is_hid
 
 FORMATS = ("text", "html", "jsonl")
 SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
-_STRIPPED = SKIP_TAGS - {"head", "title", "meta"}  # invisible elements dropped from HTML output
+_STRIPPED = SKIP_TAGS - {"head", "title", "meta", "rt", "rp"}  # invisible elements dropped from HTML output
 #: skipped by the segmenter but shown: kept in a kept text-less element (an equation in a kept
 #: paragraph, a kept <picture>'s or <video>'s sources), dropped elsewhere (an ad's svg)
 MEDIA = frozenset({"svg", "math", "video", "audio", "source", "track", "canvas"})

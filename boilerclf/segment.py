@@ -20,8 +20,10 @@ from .page import Block, Page
 BLOCK_TAGS = frozenset("""address article aside blockquote body br button caption center dd details dialog
 dir div dl dt fieldset figcaption figure footer form frame h1 h2 h3 h4 h5 h6 header hgroup hr html label
 legend li main menu nav ol p pre section summary table tbody td tfoot th thead tr ul""".split())
+#: elements whose text is no block's: invisible, or (`rt`, `rp`) the readings set above words in ruby
+#: annotation, which glued into the words they annotate ("子こどもへの体罰たいばつ"), as trafilatura drops them
 SKIP_TAGS = frozenset("""script style template noscript head title meta link svg math iframe object embed
-canvas select option datalist textarea audio video map area source track""".split())
+canvas select option datalist textarea audio video map area source track rt rp""".split())
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _SPACE = re.compile(r"\s+")
 _READABLE = re.compile(r"\w")

@@ -768,3 +768,19 @@ def test_a_page_given_as_a_str_loses_its_bom_as_bytes_do():
     html = "<html><body><p>Hello world text</p></body></html>"
     assert [b.text for b in segment("\ufeff" + html).blocks] == ["Hello world text"]
     assert decode("\ufeff" + html) == html and decode("a\ufeffb") == "a\ufeffb"  # only a leading one
+
+
+def test_ruby_readings_are_not_glued_into_the_words_they_annotate():
+    """NHK's easy-Japanese news sets furigana over its kanji (`<ruby>子<rt>こ</rt></ruby>`): the readings
+    went into the text mid-word ("子こどもへの体罰たいばつ"); text output drops them as trafilatura does,
+    and the HTML output keeps the ruby markup for a browser to show above the words."""
+    from boilerclf.render import render_html
+
+    raw = gzip.decompress((CORPUS / "trafilatura-eval" / "html" / "nhk.or.jp.k100.html.gz").read_bytes())
+    page = segment(raw)
+    text = "\n".join(b.text for b in page.blocks)
+    assert "子どもへの虐待をなくすための法律" in text and "子こども" not in text
+    for block in page.blocks:
+        block.label = "content"
+    html = render_html(page)
+    assert "<rt>" in html and [b.text for b in segment(html).blocks] == [b.text for b in page.blocks]
