@@ -6,13 +6,13 @@ import re
 from html import escape
 from itertools import accumulate
 from typing import Any, Iterable, Optional, Sequence
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin
 
 import lxml.html
 from lxml import etree
 
 from .page import LABELS, Block, Page
-from .segment import BLOCK_TAGS, SKIP_TAGS, hidden_elements, html_blocks, is_hidden, shows_nothing, strip_invisible
+from .segment import BLOCK_TAGS, SKIP_TAGS, base_url, hidden_elements, html_blocks, is_hidden, shows_nothing, strip_invisible
 
 FORMATS = ("text", "html", "jsonl")
 SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
@@ -177,6 +177,46 @@ def show_lazy_images(tree) -> None:
                 del img.attrib["srcset"]
 
 
+def make_urls_absolute(tree, base: str) -> None:
+    """Resolve the page's relative URLs against `base` (see `segment.base_url`): the output is saved
+    elsewhere, where "/static/x.svg" or "../story" find nothing. lxml.html finds the links (href,
+    src, inline styles' url(), …; its `iterlinks` reads any element, though a mixin's) but neither
+    `srcset` nor `poster`. The `<base href>` goes, lest a relative URL resolve twice and an in-page
+    link (`#s2`, kept as it is) lead to the live page."""
+    for el in tree.iter("base"):
+        el.attrib.pop("href", None)
+    drop(*[el for el in tree.iter("base") if not el.attrib])
+    for el, name, link, pos in lxml.html.HtmlMixin.iterlinks(tree):
+        absolute = _absolute_url(link, base) if name else link  # no name: a <style>'s text, gone in `tidy`
+        if absolute != link:  # `pos`: where in the value (an inline style's url())
+            value = el.get(name)
+            el.set(name, value[:pos] + absolute + value[pos + len(link):])
+    for el in tree.iter("img", "source", "video"):
+        if el.get("srcset"):
+            el.set("srcset", _SRCSET_URL.sub(lambda m: m[1] + _absolute_url(m[2], base), el.get("srcset")))
+        if el.get("poster"):
+            el.set("poster", _absolute_url(el.get("poster"), base))
+
+
+#: a URL in a srcset ("a.jpg 1x, b.jpg 2x"), as browsers parse one: the non-spaces after its start or
+#: a comma, commas in it kept (kinja's ".../c_fill,f_auto,w_80/abc.jpg 80w"), those ending it not
+_SRCSET_URL = re.compile(r"((?:^|,)[\s,]*)([^\s,](?:\S*[^\s,])?)")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.I)
+
+
+def _absolute_url(url: str, base: str) -> str:
+    """`url` resolved against `base`, but as it is when it has a scheme (https:, data:, mailto:,
+    tel:, javascript:), is empty or in-page (`#s2`, kept working: see `_link_targets`), or is
+    malformed ("//[x")."""
+    stripped = url.strip()
+    if not stripped or stripped.startswith("#") or _SCHEME.match(stripped):
+        return url
+    try:
+        return urljoin(base, stripped)
+    except ValueError:
+        return url
+
+
 def _lazy(img) -> bool:
     """A placeholder: no source, an inline one, or a lazy loader's class (a <source>'s source: its srcset)."""
     src = (img.get("src" if img.tag == "img" else "srcset") or "").strip()
@@ -199,6 +239,7 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
                        for b in page.blocks if b.label in keep)
         return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{body}</body></html>\n'
     tree = page.tree
+    base = base_url(tree, page.url)  # before `tidy`, which may prune a <base> in the body
     owners = {b.element for b in page.blocks if b.label in keep}
     kept = with_ancestors(owners)  # the kept blocks' elements and everything around them
     dropped = [b for b in page.blocks if b.label not in keep and b.element.getparent() is not None]
@@ -221,6 +262,8 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
             kept.add(el)  # done: never twice
     drop(*going)  # each removed on its own, a small detached tree (see `tidy`)
     tidy(tree, owners, media)
+    if base:
+        make_urls_absolute(tree, base)
     declare_utf8(tree)  # written as UTF-8 whatever the page was
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
 

@@ -234,6 +234,20 @@ def page_url(tree) -> Optional[str]:
     return None
 
 
+def base_url(tree, url: Optional[str]) -> Optional[str]:
+    """What the page's relative URLs resolve against, as in a browser: its first `<base href>` made
+    absolute against the page's `url` (a relative one, such as "/", is common), else `url`. None
+    without a known page URL (`url`, see `page_url`), or when neither is an http(s) URL."""
+    if not url:
+        return None
+    href = next((str(b).strip() for b in _BASE(tree)), None)
+    try:
+        base = url if href is None else urljoin(url, href)
+    except ValueError:  # a malformed one ("http://[x"), which browsers pass over too
+        base = url
+    return base if _absolute(base) else url if _absolute(url) else None
+
+
 def _absolute(url: str) -> bool:
     return url[:8].lower().startswith(("http://", "https://"))
 

@@ -432,9 +432,9 @@ def test_html_output_does_not_reload_or_send_the_reader_to_the_live_page():
     assert 'http-equiv="refresh"' not in html.lower() and 'charset="utf-8"' in html
 
 
-def all_content(html):
+def all_content(html, url=None):
     """A page segmented with every block labelled content, as a person would keep a whole article."""
-    page = segment(html)
+    page = segment(html, url=url)
     for block in page.blocks:
         block.label = "content"
     return page
@@ -715,6 +715,73 @@ def test_html_output_shows_a_lazy_picture_from_its_sources_data_srcset():
     picture = next(build_dom(render_html(page)).iter("picture"))
     assert [(el.tag, el.get("srcset") or el.get("src")) for el in picture] == [
         ("source", "/files/council-984.webp 1x, /files/council-1968.webp 2x"), ("img", "/files/council-537.jpg")]
+
+
+def _urls(html):
+    """Every URL of an HTML output's links, images and media, srcset's one by one (split on ", ")."""
+    import lxml.html
+
+    return [url for el in lxml.html.document_fromstring(html).iter() for name, value in el.items()
+            if name in ("href", "src", "poster", "srcset")
+            for url in ([c.split()[0] for c in value.split(", ")] if name == "srcset" else [value])]
+
+
+def test_html_output_resolves_relative_urls_against_the_base_href_before_the_page_url():
+    """Saved elsewhere, the output's relative URLs found nothing. bfs.de's CMS writes them relative to
+    its `<base href="https://www.bfs.de/">`, which a browser takes before the page's own URL (its
+    canonical, /SharedDocs/Pressemitteilungen/BfS/DE/2022/001.html, against which its glossary links
+    would lead to …/2022/SharedDocs/…); the <base> goes, lest an URL resolve twice."""
+    from boilerclf.render import render_html
+
+    page = all_content(gzip.decompress((CORPUS / "trafilatura-eval" / "html" / "bfs.de-radon.html.gz").read_bytes()))
+    assert page.url == "https://www.bfs.de/SharedDocs/Pressemitteilungen/BfS/DE/2022/001.html"
+    html = render_html(page)
+    urls = _urls(html)
+    assert "https://www.bfs.de/SharedDocs/Glossareintraege/DE/R/radon.html?view=renderHelp" in urls
+    assert "https://www.bfs.de/SharedDocs/Bilder/BfS/DE/ion/umwelt/radon-karte-boden.png?__blob=normal&v=24" in urls
+    assert all(url.startswith(("https://", "http://", "#", "mailto:")) for url in urls), urls
+    assert "<base" not in html
+
+
+def test_html_output_resolves_relative_urls_against_the_url_of_the_record():
+    """A WARC or JSONL record gives the page's URL, where lwn.net's page states none: its photos
+    (`/images/2015/03-qgis-map-sm.png`) come from lwn.net; without a URL, they stay as they are."""
+    from boilerclf.render import render_html
+
+    raw = gzip.decompress((CORPUS / "readability-pages" / "lwn-1" / "source.html.gz").read_bytes())
+    assert "/images/2015/03-qgis-map-sm.png" in _urls(render_html(all_content(raw)))
+    urls = _urls(render_html(all_content(raw, url="https://lwn.net/Articles/637735/")))
+    assert "https://lwn.net/images/2015/03-qgis-map-sm.png" in urls
+    assert "https://lwn.net/Articles/637755/" in urls
+    assert not [url for url in urls if not url.startswith(("https://", "http://", "#", "mailto:"))]
+
+
+def test_html_output_resolves_srcset_sources_and_posters_but_no_in_page_link_or_other_scheme():
+    """A srcset lists URLs with descriptors, and kinja's URLs have commas of their own
+    ("c_fill,f_auto,…/abc.jpg 80w"); a relative `<base href>` resolves against the page's URL; an
+    in-page link (`#s2`) keeps its target in the output, and mailto:, tel: and data: URLs need no base."""
+    from boilerclf.render import render_html
+
+    kinja = "/gawker-media/image/upload/c_fill,f_auto,fl_progressive,g_center,h_{0},q_80,w_{0}/ecojdjwftxntdhnbgdu0.jpg"
+    gif = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
+    page = all_content(f"""<html><head><base href="/c/review/"></head><body><article>
+      <h1>Council approves the new budget</h1><p>Read <a href="#s2">the vote</a> or <a href="../video/">watch</a>.</p>
+      <picture><source type="image/webp" srcset="/img/council.webp 1x,/img/council-2x.webp 2x">
+        <img src="council.jpg" srcset="{kinja.format(80)} 80w, {kinja.format(320)} 320w, {gif} 1x"></picture>
+      <video poster="vote.jpg" src="//cdn.example.com/vote.mp4"></video>
+      <h2 id="s2">The vote</h2><p>The council met on Tuesday and approved the budget after a long debate
+      about the schools. Write to <a href="mailto:council@example.com">the council</a> or call <a href="tel:+15551234">it</a>.</p>
+      </article></body></html>""", url="https://kotaku.com/the-budget-1823456789")
+    html = render_html(page)
+    picture, video = (next(build_dom(html).iter(tag)) for tag in ("picture", "video"))
+    assert [el.get("srcset") for el in picture] == [
+        "https://kotaku.com/img/council.webp 1x,https://kotaku.com/img/council-2x.webp 2x",
+        f"https://kotaku.com{kinja.format(80)} 80w, https://kotaku.com{kinja.format(320)} 320w, {gif} 1x"]
+    assert (picture[1].get("src"), video.get("poster"), video.get("src")) == (
+        "https://kotaku.com/c/review/council.jpg", "https://kotaku.com/c/review/vote.jpg", "https://cdn.example.com/vote.mp4")
+    assert [a.get("href") for a in build_dom(html).iter("a")] == [
+        "#s2", "https://kotaku.com/c/video/", "mailto:council@example.com", "tel:+15551234"]
+    assert '<a href="#s2">' in html and 'id="s2"' in html and "<base" not in html
 
 
 def test_text_after_a_hidden_link_is_not_counted_as_linked():
