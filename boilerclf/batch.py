@@ -653,6 +653,20 @@ def attempt(work: Callable[[T], R], item: T) -> tuple[Optional[R], Optional[str]
         return None, _reason(e)
 
 
+def append_error(outdir: Path, failure: dict) -> None:
+    """Add one failure to the errors file as it comes, so that a run killed outright (SIGKILL, the OOM
+    killer), which never writes the whole file, still lists the failed records of the archives it
+    finished: a rerun skips those archives, so nothing else would report them. One write per line,
+    so that a kill leaves no half line; never through a planted symlink; a file that cannot be
+    written (a full disk) is reported when the whole file is written at the end."""
+    with contextlib.suppress(OSError):
+        fd = os.open(outdir / ERRORS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        try:
+            os.write(fd, (to_json(failure) + "\n").encode())
+        finally:
+            os.close(fd)
+
+
 def write_errors(outdir: Path, failures: Iterable[dict], done: Sequence[Source] = ()) -> int:
     """Write this run's failures to the errors file, keeping the earlier runs' failures of the
     `done` sources (skipped as finished: an archive with an output may have records that failed),

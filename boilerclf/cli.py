@@ -523,7 +523,10 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                      "reason": "no such file or folder"} for path in missing]
         labels: dict[str, int] = {}
         pending = set(todo)
-        batch.remove_temporary(map(output_of, found))  # those of a run killed outright (with --overwrite: of done ones too)
+        # those of a run killed outright (with --overwrite: of done ones too), its errors and options files' too
+        batch.remove_temporary([outdir / batch.ERRORS_FILE, outdir / batch.RUN_FILE, *map(output_of, found)])
+        done = [s for s in found if s not in pending]
+        _write_errors(outdir, failures, done)  # the earlier failures that still hold; this run's are added as they come
         start = time.monotonic()
         try:
             with _progress(TextColumn("{task.fields[rate]}")) as progress:
@@ -544,12 +547,13 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                         labels[label] = labels.get(label, 0) + count
                     for failure in result.failures:
                         failures.append(failure)
+                        batch.append_error(outdir, failure)
                         report_failure(failure["source"] + (f" [{failure['record']}]" if failure["record"] else ""),
                                        failure["reason"])
                     progress.advance(task)
         finally:  # an interrupted run still lists what failed in the archives it finished
             batch.remove_temporary(map(output_of, todo))  # those of the pages its stopped workers were writing
-            listed = batch.write_errors(outdir, failures, done=[s for s in found if s not in pending])
+            listed = _write_errors(outdir, failures, done)
     elapsed = time.monotonic() - start
     earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""
     err.print(escape(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "
@@ -558,6 +562,16 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                      + earlier + (f" (see {outdir / batch.ERRORS_FILE})" if listed else "")
                      + f"; blocks per label: {labels}"))
     raise typer.Exit(1 if listed else 0)
+
+
+def _write_errors(outdir: Path, failures: list[dict], done: list[Source]) -> int:
+    """`batch.write_errors`, with a file that cannot be written (a full disk) reported in one line: the
+    failures were printed as they came, and the summary of a night's run must not give way to a traceback."""
+    try:
+        return batch.write_errors(outdir, failures, done)
+    except OSError as e:
+        report_failure(outdir / batch.ERRORS_FILE, f"cannot write the errors file: {e.strerror or e}")
+        return max(len(failures), 1)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,10 @@ import io
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -1023,3 +1027,71 @@ def test_a_warc_record_the_crawler_cut_short_says_so_in_its_output(tmp_path):
             writer.write_record(record)
     assert invoke("clean", tmp_path / "crawl.warc.gz", "-o", tmp_path / "out", "-j", "1").exit_code == 0
     assert [r.get("truncated") for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [None, "length", "partial", None]
+
+
+def test_a_run_killed_outright_still_lists_the_failures_of_the_archives_it_finished(tmp_path):
+    """A run killed outright (SIGKILL, the OOM killer) never wrote the errors file, which it wrote
+    only at its end: the archives it finished were skipped by the rerun, as done, and their failed
+    records were listed nowhere any more, the rerun saying 0 failed with exit status 0. Failures are
+    now added to the file as they come."""
+    import boilerclf
+
+    archive = tmp_path / "scrape.jsonl"
+    good = gzip.decompress(NEWS[0].read_bytes()).decode("utf-8", "replace")
+    archive.write_text("not json\n" + json.dumps({"url": "https://a.example/", "html": good}) + "\n")
+    shutil.copy(NEWS[1], tmp_path / "page.html.gz")
+    out = tmp_path / "out"
+    # killed once the archive is done, before the page file (which has no output yet, and is redone)
+    kill = ("import os, signal, sys; from boilerclf import batch, cli; run = batch.run\n"
+            "def killed(sources, *args, **kwargs):\n"
+            "    yield from run(sources[:1], *args, **kwargs)\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n"
+            "batch.run = killed; sys.argv = ['boilerclf', *sys.argv[1:]]; cli.app()\n")
+    killed = subprocess.run([sys.executable, "-c", kill, "clean", archive, tmp_path / "page.html.gz", "-o", out,
+                             "-j", "1"], capture_output=True, env={**os.environ,
+                                                                   "PYTHONPATH": str(Path(boilerclf.__file__).parents[1])})
+    assert killed.returncode == -signal.SIGKILL and (out / "scrape.jsonl").exists(), killed.stderr
+    result = invoke("clean", archive, tmp_path / "page.html.gz", "-o", out, "-j", "1")
+    assert result.exit_code == 1, result.output
+    assert "plus 1 earlier failures in archives already done" in " ".join(result.output.split())
+    [error] = jsonl(out / "boilerclf-errors.jsonl")
+    assert (error["source"], error["position"]) == (str(archive), 1) and "not JSON" in error["reason"]
+    assert sorted(p.name for p in out.iterdir()) == ["boilerclf-errors.jsonl", "boilerclf-run.json", "page.txt",
+                                                     "scrape.jsonl"]
+
+
+def test_an_errors_file_that_cannot_be_written_is_reported_in_one_line(tmp_path, monkeypatch):
+    """A full disk at the end of a run: writing the errors file raised, and the run ended in a
+    traceback, without its summary."""
+    import errno
+
+    from boilerclf import batch
+
+    archive = tmp_path / "scrape.jsonl"
+    good = gzip.decompress(NEWS[0].read_bytes()).decode("utf-8", "replace")
+    archive.write_text("not json\n" + json.dumps({"url": "https://a.example/", "html": good}) + "\n")
+    written = batch.write_atomic
+
+    def write_atomic(path, data, **kwargs):
+        if path.name == batch.ERRORS_FILE:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written(path, data, **kwargs)
+
+    monkeypatch.setattr(batch, "write_atomic", write_atomic)
+    result = invoke("clean", archive, "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    output = " ".join(result.output.split())
+    assert "cannot write the errors file: No space left on device" in output
+    assert "cleaned 1 pages from 1 inputs" in output and "1 failed" in output
+
+
+def test_temporary_files_of_the_errors_and_options_files_of_a_killed_run_are_removed(tmp_path):
+    """A run killed outright while it wrote the errors file or boilerclf-run.json left their temporary
+    files, which no later run removed (only those of the outputs were looked for)."""
+    shutil.copy(NEWS[0], tmp_path / "page.html.gz")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in (".boilerclf-errors.jsonl.0123456789ab.part", ".boilerclf-run.json.0123456789ab.part"):
+        (out / name).write_text("half")
+    assert invoke("clean", tmp_path / "page.html.gz", "-o", out, "-j", "1").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["boilerclf-run.json", "page.txt"]
