@@ -522,11 +522,16 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         failures = [{"source": os.path.abspath(path), "record": None, "position": None,
                      "reason": "no such file or folder"} for path in missing]
         labels: dict[str, int] = {}
-        pending = set(todo)
+        redone: set[str] = set()  # the inputs this run gave a result for, by absolute path as results name them
+
+        def done() -> list[Source]:
+            """The inputs whose earlier failures still hold: finished before (an output) and not redone, which
+            with --overwrite stopped early are some of those it was to redo."""
+            return [s for s in found if os.path.abspath(s.path) not in redone and output_of(s).exists()]
+
         # those of a run killed outright (with --overwrite: of done ones too), its errors and options files' too
         batch.remove_temporary([outdir / batch.ERRORS_FILE, outdir / batch.RUN_FILE, *map(output_of, found)])
-        done = [s for s in found if s not in pending]
-        _write_errors(outdir, failures, done)  # the earlier failures that still hold; this run's are added as they come
+        _write_errors(outdir, failures, done())  # the earlier failures that still hold; this run's are added as they come
         start = time.monotonic()
         try:
             with _progress(TextColumn("{task.fields[rate]}")) as progress:
@@ -541,6 +546,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
 
                 for result in batch.run(todo, settings, n_jobs=n_jobs, backend=backend,
                                         scheduler=scheduler, model=clf, on_pages=progressed):
+                    redone.add(result.source)
                     pages += result.pages
                     skipped += result.skipped
                     for label, count in result.labels.items():
@@ -553,7 +559,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                     progress.advance(task)
         finally:  # an interrupted run still lists what failed in the archives it finished
             batch.remove_temporary(map(output_of, todo))  # those of the pages its stopped workers were writing
-            listed = _write_errors(outdir, failures, done)
+            listed = _write_errors(outdir, failures, done())
     elapsed = time.monotonic() - start
     earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""
     err.print(escape(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "

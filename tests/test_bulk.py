@@ -1095,3 +1095,27 @@ def test_temporary_files_of_the_errors_and_options_files_of_a_killed_run_are_rem
         (out / name).write_text("half")
     assert invoke("clean", tmp_path / "page.html.gz", "-o", out, "-j", "1").exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["boilerclf-run.json", "page.txt"]
+
+
+def test_an_overwrite_run_stopped_before_redoing_an_archive_keeps_its_earlier_failures(tmp_path, monkeypatch):
+    """`--overwrite` stopped (Ctrl-C) before it redid an archive left the archive's old output, so the next
+    run skips it as done, but the errors file had dropped its failed records: that run said 0 failed, exit 0."""
+    import boilerclf.batch as batch
+
+    archive = tmp_path / "scrape.jsonl"
+    good = gzip.decompress(NEWS[0].read_bytes()).decode("utf-8", "replace")
+    archive.write_text(json.dumps({"url": "https://a.example/", "html": ""}) + "\n"
+                       + json.dumps({"url": "https://b.example/", "html": good}) + "\n")
+    out = tmp_path / "out"
+    assert invoke("clean", archive, "-o", out, "-j", "1").exit_code == 1
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield
+
+    with monkeypatch.context() as patch:
+        patch.setattr(batch, "run", stopped)
+        assert invoke("clean", archive, "-o", out, "-j", "1", "--overwrite").exit_code != 0
+    rerun = invoke("clean", archive, "-o", out, "-j", "1")
+    assert rerun.exit_code == 1, rerun.output
+    assert [e["record"] for e in jsonl(out / "boilerclf-errors.jsonl")] == ["https://a.example/"]
