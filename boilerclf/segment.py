@@ -38,8 +38,6 @@ _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[^\W\d_]+")
 MAX_ANCESTORS = 12
 CONTAINER_LEVELS = 3  # text totals are kept for the owner's parent, grandparent and great-grandparent
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
-#: attributes whose words describe an element's role; `data-label` is deliberately absent.
-CUE_ATTRIBUTES = ("class", "id", "role", "itemprop")
 
 
 def is_hidden(el) -> bool:
@@ -59,22 +57,35 @@ _CUE_CACHE: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
 def _cues(key: tuple) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(cue words of an element, the tokens it gives the blocks inside it) for (tag, *CUE_ATTRIBUTES
-    values), memoised: templates repeat the same few class names thousands of times."""
+    """(the tokens an element gives a block it owns, those it gives the blocks inside it) for (tag,
+    class, id, role, itemprop: the attributes whose words say what it is; not `data-label`, the training
+    label), memoised: templates repeat the same few class names thousands of times."""
     found = _CUE_CACHE.get(key)
     if found is None:
         words = tuple(t.lower() for t in _TOKEN.findall(" ".join(v for v in key[1:] if v)) if len(t) > 1)
-        found = (words, (f"in:{key[0]}", *(f"anc:{t}" for t in words)))
+        found = ((f"tag:{key[0]}", *dict.fromkeys(f"self:{t}" for t in words)),
+                 (f"in:{key[0]}", *(f"anc:{t}" for t in words)))
         if len(_CUE_CACHE) > 20_000:  # bounded (~10 MB): a crawl of millions of sites must not grow it forever
             _CUE_CACHE.clear()
         _CUE_CACHE[key] = found
     return found
 
 
+def _around(stack: list[tuple]) -> tuple[str, ...]:
+    """The tokens that the open elements below the innermost (MAX_ANCESTORS of them) give a block, each
+    once; kept on the element below the innermost, for the blocks after it (a list's items) to share."""
+    if len(stack) < 2:
+        return ()
+    kept = stack[-2][6]
+    if kept[0] is None:
+        kept[0] = tuple(dict.fromkeys(t for entry in stack[-MAX_ANCESTORS - 1:-1] for t in entry[5]))
+    return kept[0]
+
+
 def strip_invisible(text: str) -> str:
-    """`text` without the invisible characters: a search first, since they are rare and
-    removing costs a pass per character."""
-    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
+    """`text` without the invisible characters: looked for first (not at all in ASCII text), since
+    they are rare and removing costs a pass per character."""
+    return text if text.isascii() or not _INVISIBLE.search(text) else _INVISIBLE.sub("", text)
 
 
 def _form_text(el) -> str:
@@ -108,8 +119,8 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
     """Segment an lxml document into blocks, in document order.
 
     One function with local state, because it runs once per element of every page: each
-    open element is (element, tag, own cue words, is block-level, [chars, link chars,
-    blocks] inside it, the tokens it gives the blocks inside it).
+    open element is (element, tag, the tokens it gives a block it owns, is block-level, [chars,
+    link chars, blocks] inside it, the tokens it gives the blocks inside it, [`_around`'s tokens]).
     """
     blocks: list[Block] = []
     parts: list[str] = []
@@ -132,9 +143,6 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
         if owner is None:
             return
         tag = owner[1]
-        tokens = [f"tag:{tag}", *(f"self:{t}" for t in owner[2])]
-        for entry in stack[-MAX_ANCESTORS - 1:-1]:
-            tokens += entry[5]
         link_chars = min(link_chars, len(text))
         containers = [entry[4] for entry in stack[-CONTAINER_LEVELS - 1:-1]]
         for totals in containers:
@@ -145,7 +153,7 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
         if is_heading:
             state.heading = text
         blocks.append(Block(text=text, tag=tag, depth=len(stack), link_chars=link_chars,
-                            dom_tokens=tuple(dict.fromkeys(tokens)), element=owner[0],
+                            dom_tokens=owner[2] + _around(stack), element=owner[0],
                             heading="" if is_heading else state.heading, containers=containers[::-1],
                             sources=found))
 
@@ -173,13 +181,14 @@ def html_blocks(tree, sources: bool = False) -> list[Block]:
                 events.skip_subtree()
                 if tag in BLOCK_TAGS and parts:  # a hidden block still separates the text around it
                     flush()
-                stack.append((el, tag, (), False, [0, 0, 0], ()))
+                stack.append((el, tag, (), False, [0, 0, 0], (), [None]))
                 continue
             block = tag in BLOCK_TAGS or tag == "input"
             if block and parts:
                 flush()
-            cues, tokens = _cues((tag, *map(el.get, CUE_ATTRIBUTES)))
-            stack.append((el, tag, cues, block, [0, 0, 0], tokens))
+            get = el.get  # four calls rather than a map over the names: a third less time, on every element
+            own, tokens = _cues((tag, get("class"), get("id"), get("role"), get("itemprop")))
+            stack.append((el, tag, own, block, [0, 0, 0], tokens, [None]))
             if tag == "a":
                 state.links.append(el)
             if tag == "input":
