@@ -461,7 +461,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                                       "in the archive (lines may come out of order with several jobs)."),
           keep: List[str] = typer.Option(["content"], help="Labels whose blocks survive (content, promo, subscription, navigation); "
                                  "repeat for several, or separate them by commas."),
-          fmt: str = typer.Option("text", "--format", "-f", help="text: kept blocks, one per line (code in a <pre> keeps its line breaks and indentation, unless a <br> or a hidden or block element inside it splits it). html: the page "
+          fmt: str = typer.Option("text", "--format", "-f", help="text: kept blocks, one per line (code in a `<pre>` keeps its line breaks and indentation, unless a `<br>` or a hidden or block element inside it splits it). html: the page "
                                   "with the other blocks' elements removed, structure kept. jsonl: one record per page "
                                   "with the kept text, the text of each other label, and every block's label and "
                                   "probabilities."),
