@@ -66,18 +66,12 @@ def with_neighbours(blocks: list[Block]) -> tuple[list[Block], np.ndarray, np.nd
             continue
         start = start_of.get(id(page))
         if start is None:
-            if not _numbered(page):
-                page.renumber()
+            page.renumber()  # its `blocks` may have been filtered (its size cached), reordered, added to
             start = start_of[id(page)] = len(everything)
             everything.extend(page.blocks)
             pages.extend([-1 - len(start_of)] * len(page.blocks))
         rows.append(start + block.index)
     return everything, np.asarray(pages), np.asarray(rows, dtype=np.int64)
-
-
-def _numbered(page) -> bool:
-    """Whether each block's `index` is its place in its page's list, as `Page` made it."""
-    return all(block.index == i and block.page is page for i, block in enumerate(page.blocks))
 
 
 def chunk_starts(blocks: list[Block]) -> list[int]:

@@ -271,6 +271,18 @@ def test_a_page_whose_blocks_were_filtered_is_labelled_as_a_page_of_those_blocks
     assert [b.index for b in page.blocks] == list(range(len(page.blocks)))
 
 
+def test_a_labelled_page_cut_to_its_first_blocks_is_labelled_as_a_page_of_those_blocks():
+    """`page.blocks = page.blocks[:n]` after a first labelling leaves each block's index right, but the
+    page's size was cached: the blocks' share of the page was still measured against the whole page."""
+    model = boilerclf.load_model()
+    [page] = model.predict_pages([boilerclf.segment(PAGES[2])])
+    n = len(page.blocks) // 2
+    page.blocks = page.blocks[:n]
+    fresh = boilerclf.Page(boilerclf.segment(PAGES[2]).blocks[:n])
+    assert n > 10 and labels_and_probas(model.predict_pages([page])[0].blocks) == labels_and_probas(
+        model.predict_pages([fresh])[0].blocks)
+
+
 def test_blocks_without_a_page_are_each_labelled_on_their_own():
     """The features take a block without a page as a page of its own, but the context stage took
     all of them for one page: a lone "Subscribe…" line was labelled by the other lines given with it."""
