@@ -206,10 +206,11 @@ _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.I)
 
 def _absolute_url(url: str, base: str) -> str:
     """`url` resolved against `base`, but as it is when it has a scheme (https:, data:, mailto:,
-    tel:, javascript:), is empty or in-page (`#s2`, kept working: see `_link_targets`), or is
-    malformed ("//[x")."""
+    tel:, javascript:), is empty or in-page (`#s2`, kept working: see `_link_targets`), is
+    malformed ("//[x"), or is quoted: lxml unquotes a style's `url("x.png")` but not `url( "x.png" )`,
+    whose quotes, joined to the base, broke even an absolute URL."""
     stripped = url.strip()
-    if not stripped or stripped.startswith("#") or _SCHEME.match(stripped):
+    if not stripped or stripped[0] in "#'\"" or _SCHEME.match(stripped):
         return url
     try:
         return urljoin(base, stripped)

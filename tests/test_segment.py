@@ -784,6 +784,19 @@ def test_html_output_resolves_srcset_sources_and_posters_but_no_in_page_link_or_
     assert '<a href="#s2">' in html and 'id="s2"' in html and "<base" not in html
 
 
+def test_html_output_leaves_a_quoted_url_with_spaces_in_a_style_as_it_is():
+    """lxml gives a style's `url( "…" )` with its quotes: joined to the base, they broke even an
+    absolute background image (`url(https://a.example/news/"https://cdn.example/bg.png")`)."""
+    from boilerclf.render import render_html
+
+    page = all_content("""<html><body><p style='background: url( "https://cdn.example/bg.png" )'>The council
+      met on Tuesday.</p><p style="background: url('/bg.png' )">It approved</p><p style="background: url('/a.png')">
+      the budget.</p></body></html>""", url="https://a.example/news/")
+    assert [p.get("style") for p in build_dom(render_html(page)).iter("p")] == [
+        'background: url( "https://cdn.example/bg.png" )', "background: url('/bg.png' )",
+        "background: url('https://a.example/a.png')"]
+
+
 def test_text_after_a_hidden_link_is_not_counted_as_linked():
     """A hidden <a> (an aria-hidden heading anchor) had its subtree skipped but its end still closed a
     link, so every later text on the page was counted as linked and text in later links as not:
