@@ -16,7 +16,9 @@ from .segment import BLOCK_TAGS, SKIP_TAGS, base_url, hidden_elements, html_bloc
 
 FORMATS = ("text", "html", "jsonl")
 SUFFIX = {"text": ".txt", "html": ".html", "jsonl": ".jsonl"}
-_STRIPPED = SKIP_TAGS - {"head", "title", "meta", "rt", "rp"}  # invisible elements dropped from HTML output
+_STRIPPED = SKIP_TAGS - {"head", "title", "meta"}  # invisible elements dropped from HTML output
+#: ruby readings: in no block's text, but shown above the words they annotate, so kept while those words are
+_READINGS = frozenset({"rt", "rp"})
 #: skipped by the segmenter but shown: kept in a kept text-less element (an equation in a kept
 #: paragraph, a kept <picture>'s or <video>'s sources), dropped elsewhere (an ad's svg)
 MEDIA = frozenset({"svg", "math", "video", "audio", "source", "track", "canvas"})
@@ -414,7 +416,8 @@ def _prunable(tree, owners: set, media: set, hidden: set, targets: set) -> tuple
             continue
         if tag in BLOCK_TAGS:
             in_kept_text.append(el in owners)
-        if el in hidden and (el not in media or shows_nothing(el)) or tag in _STRIPPED and el not in media:
+        if (el in hidden and (el not in media or shows_nothing(el))
+                or tag in _STRIPPED and el not in media and not (tag in _READINGS and shows[-1])):
             gone.append(el)
             shows.append(None)
         elif el in media or tag == "head":

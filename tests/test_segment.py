@@ -864,3 +864,19 @@ def test_ruby_readings_are_not_glued_into_the_words_they_annotate():
         block.label = "content"
     html = render_html(page)
     assert "<rt>" in html and [b.text for b in segment(html).blocks] == [b.text for b in page.blocks]
+
+
+def test_html_output_drops_the_ruby_readings_of_dropped_text():
+    """Readings are in no block's text, so dropping a block's text left those of its words behind, where
+    a kept block lay inside it or shared its element: NHK's output kept 9, a menu's "さいがい" and "じしょ"."""
+    from boilerclf.render import render_html
+
+    page = segment("""<html><body><div>Menu <ruby>災害<rt>さいがい</rt></ruby>
+      <p>The <ruby>漢<rp>(</rp><rt>かん</rt><rp>)</rp></ruby>字 paragraph kept, with enough words in it<br>
+      and a line dropped: <ruby><rb>辞書</rb><rt>じしょ</rt></ruby></p></div></body></html>""")
+    assert [b.text for b in page.blocks] == ["Menu 災害", "The 漢字 paragraph kept, with enough words in it",
+                                             "and a line dropped: 辞書"]
+    for block, label in zip(page.blocks, ("navigation", "content", "promo")):
+        block.label = label
+    html = render_html(page)
+    assert "かん" in html and "(" in html and "さいがい" not in html and "じしょ" not in html
