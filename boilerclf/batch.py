@@ -670,7 +670,9 @@ def append_error(outdir: Path, failure: dict) -> None:
 def write_errors(outdir: Path, failures: Iterable[dict], done: Sequence[Source] = ()) -> int:
     """Write this run's failures to the errors file, keeping the earlier runs' failures of the
     `done` sources (skipped as finished: an archive with an output may have records that failed),
-    as they were written (those of before `position` without it); how many failures the file now lists."""
+    as they were written (those of before `position` without it), each once: an --overwrite run killed outright
+    after redoing an input listed its failures twice, those kept until it was redone and those found again;
+    how many failures the file now lists."""
     failures = list(failures)
     path = outdir / ERRORS_FILE
     finished = {s.path.resolve() for s in done}  # resolved: a rerun may name the inputs another way
@@ -678,8 +680,9 @@ def write_errors(outdir: Path, failures: Iterable[dict], done: Sequence[Source] 
         with contextlib.suppress(ValueError, TypeError, KeyError):  # an errors file edited into something else: start afresh
             earlier = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
             failures = [f for f in earlier if Path(f["source"]).resolve() in finished] + failures
-    if not failures:
+    lines = dict.fromkeys(to_json(f) + "\n" for f in failures)
+    if not lines:
         path.unlink(missing_ok=True)
     else:
-        write_atomic(path, "".join(to_json(f) + "\n" for f in failures))
-    return len(failures)
+        write_atomic(path, "".join(lines))
+    return len(lines)

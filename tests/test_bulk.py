@@ -1029,28 +1029,33 @@ def test_a_warc_record_the_crawler_cut_short_says_so_in_its_output(tmp_path):
     assert [r.get("truncated") for r in jsonl(tmp_path / "out" / "crawl.jsonl")] == [None, "length", "partial", None]
 
 
-def test_a_run_killed_outright_still_lists_the_failures_of_the_archives_it_finished(tmp_path):
-    """A run killed outright (SIGKILL, the OOM killer) never wrote the errors file, which it wrote
-    only at its end: the archives it finished were skipped by the rerun, as done, and their failed
-    records were listed nowhere any more, the rerun saying 0 failed with exit status 0. Failures are
-    now added to the file as they come."""
+def clean_killed_after_the_first_input(*args):
+    """`boilerclf clean *args` killed outright (SIGKILL) once its first input is done, before the others."""
     import boilerclf
 
-    archive = tmp_path / "scrape.jsonl"
-    good = gzip.decompress(NEWS[0].read_bytes()).decode("utf-8", "replace")
-    archive.write_text("not json\n" + json.dumps({"url": "https://a.example/", "html": good}) + "\n")
-    shutil.copy(NEWS[1], tmp_path / "page.html.gz")
-    out = tmp_path / "out"
-    # killed once the archive is done, before the page file (which has no output yet, and is redone)
     kill = ("import os, signal, sys; from boilerclf import batch, cli; run = batch.run\n"
             "def killed(sources, *args, **kwargs):\n"
             "    yield from run(sources[:1], *args, **kwargs)\n"
             "    os.kill(os.getpid(), signal.SIGKILL)\n"
             "batch.run = killed; sys.argv = ['boilerclf', *sys.argv[1:]]; cli.app()\n")
-    killed = subprocess.run([sys.executable, "-c", kill, "clean", archive, tmp_path / "page.html.gz", "-o", out,
-                             "-j", "1"], capture_output=True, env={**os.environ,
-                                                                   "PYTHONPATH": str(Path(boilerclf.__file__).parents[1])})
-    assert killed.returncode == -signal.SIGKILL and (out / "scrape.jsonl").exists(), killed.stderr
+    killed = subprocess.run([sys.executable, "-c", kill, "clean", *args], capture_output=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(boilerclf.__file__).parents[1])})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+
+def test_a_run_killed_outright_still_lists_the_failures_of_the_archives_it_finished(tmp_path):
+    """A run killed outright (SIGKILL, the OOM killer) never wrote the errors file, which it wrote
+    only at its end: the archives it finished were skipped by the rerun, as done, and their failed
+    records were listed nowhere any more, the rerun saying 0 failed with exit status 0. Failures are
+    now added to the file as they come."""
+    archive = tmp_path / "scrape.jsonl"
+    good = gzip.decompress(NEWS[0].read_bytes()).decode("utf-8", "replace")
+    archive.write_text("not json\n" + json.dumps({"url": "https://a.example/", "html": good}) + "\n")
+    shutil.copy(NEWS[1], tmp_path / "page.html.gz")
+    out = tmp_path / "out"
+    # the page file, killed before it, has no output yet, and is redone
+    clean_killed_after_the_first_input(archive, tmp_path / "page.html.gz", "-o", out, "-j", "1")
+    assert (out / "scrape.jsonl").exists()
     result = invoke("clean", archive, tmp_path / "page.html.gz", "-o", out, "-j", "1")
     assert result.exit_code == 1, result.output
     assert "plus 1 earlier failures in archives already done" in " ".join(result.output.split())
@@ -1119,3 +1124,20 @@ def test_an_overwrite_run_stopped_before_redoing_an_archive_keeps_its_earlier_fa
     rerun = invoke("clean", archive, "-o", out, "-j", "1")
     assert rerun.exit_code == 1, rerun.output
     assert [e["record"] for e in jsonl(out / "boilerclf-errors.jsonl")] == ["https://a.example/"]
+
+
+def test_an_overwrite_run_killed_after_redoing_an_archive_lists_its_failures_once(tmp_path):
+    """The archive's earlier failures stay in the errors file until it is redone (lest the run stop before),
+    and those found again are added as they come: killed outright in between, the run left each failure
+    twice, and every later run said "plus 2 earlier failures" of one failed record."""
+    archive = tmp_path / "scrape.jsonl"
+    good = gzip.decompress(NEWS[0].read_bytes()).decode("utf-8", "replace")
+    archive.write_text("not json\n" + json.dumps({"url": "https://a.example/", "html": good}) + "\n")
+    shutil.copy(NEWS[1], tmp_path / "page.html.gz")
+    out = tmp_path / "out"
+    assert invoke("clean", archive, tmp_path / "page.html.gz", "-o", out, "-j", "1").exit_code == 1
+    clean_killed_after_the_first_input(archive, tmp_path / "page.html.gz", "-o", out, "-j", "1", "--overwrite")
+    result = invoke("clean", archive, tmp_path / "page.html.gz", "-o", out, "-j", "1")
+    assert result.exit_code == 1, result.output
+    assert "plus 1 earlier failures in archives already done" in " ".join(result.output.split())
+    assert [e["position"] for e in jsonl(out / "boilerclf-errors.jsonl")] == [1]
