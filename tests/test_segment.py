@@ -302,7 +302,6 @@ def test_soft_hyphens_and_joiners_vanish_from_block_text():
     assert [b.text for b in segment("Genesenen\u00adnachweise\n", text=True).blocks] == ["Genesenennachweise"]
 
 
-
 def test_zero_width_spaces_and_bidi_marks_vanish_from_block_text():
     """As on zvei.org, zeit.de, siegessaeule.de and 23 more corpus pages: invisible, they glued to
     the words around them, so that the phone number, the agency and the heading matched no search."""
@@ -388,6 +387,7 @@ def test_html_output_keeps_an_aria_hidden_equation_image_and_drops_truly_hidden_
     html = render_html(page)
     assert _image_names(html) == ["7daff47f", "a-h.svg"]
     assert "<math" not in html
+
 
 def test_html_output_carries_no_inline_scripts():
     from boilerclf.render import render_html
@@ -685,6 +685,7 @@ def test_html_output_shows_a_lazy_image_whose_url_names_no_file():
         "840x560!/quality/90/?url=https%3A%2F%2Fs3.amazonaws.com%2F3e%2Fcouncil",
         "http://api.news.com.au/content/1.0/heraldsun/images/1227261885862?format=jpg&group=iphone",
         "https://ocdn.eu/pulscms-transforms/1/FGjktkuTURBXy9hMzU3NmY4MC1m", gif]
+
 
 def test_html_output_drops_a_lazy_images_placeholder_srcset_that_would_hide_its_source():
     """Jetpack and others put a blank gif in `srcset`, which browsers show rather than `src`: with
