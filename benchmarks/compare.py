@@ -15,7 +15,9 @@ Usage: pip install '.[bench]'; python benchmarks/compare.py [--limit N] [--model
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
+import io
 import json
 import re
 import time
@@ -67,8 +69,17 @@ def systems(model_path):
         "readability-lxml": readability,
         "jusText": jt,
         "resiliparse": lambda html: extract_plain_text(html, main_content=True),
-        "boilerpy3": lambda html: article.get_content(html),
+        "boilerpy3": quiet(article.get_content),
     }
+
+
+def quiet(fn):
+    """`fn` with its own prints to stderr silenced: boilerpy3 prints a warning and a traceback for
+    many pages it recovers from or fails on (a failure counts as empty output, see `run`)."""
+    def call(html):
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            return fn(html)
+    return call
 
 
 def run(fn, html):
