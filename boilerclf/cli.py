@@ -26,7 +26,8 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 from . import batch
 from . import labels as labelled
 from .dataset import entry_of, extend_manifest, page_files, read_manifest, read_named, read_pages, stats as dataset_stats
-from .page import LABELS, BoilerclfError, InputWarning, Page
+from .card import read_card
+from .page import LABELS, BoilerclfError, InputWarning, ModelError, Page
 from .load import PAGE_SUFFIXES
 from .render import FORMATS, SUFFIX, to_json
 from .sources import MANIFEST, Source, find_sources
@@ -343,7 +344,7 @@ def _page_files(data: List[Path], what: str = "inputs") -> list[Path]:
 def _check_replaceable(output: Path) -> None:
     """Refuse a folder, anything but a model to overwrite (`-o` typed before a glob of pages, a
     page's own path), and a name that a later training run would read as a page."""
-    from .model import read_meta
+    from .card import read_meta
 
     try:
         exists, folder = output.exists(), output.is_dir()
@@ -509,13 +510,16 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         _check_writable(outdir)
         guard(stack.enter_context, batch.folder_lock(outdir))
         n_jobs = min(jobs or os.cpu_count() or 1, max(batch.task_count(todo), 1))  # no idle workers to start
-        if n_jobs > 1 and backend is None:
-            batch.start_workers(n_jobs)
-        clf = _model(model)  # fail fast on a bad model
-        unknown = [k for k in settings.keep if k not in clf.labels]
+        local = n_jobs > 1 and backend is None
+        if local:
+            batch.start_workers()
+        # fail fast on a bad model: local workers load it themselves, so here its card is enough
+        clf = None if local else _model(model)
+        meta = guard(read_card, model) if clf is None else clf.meta
+        unknown = [k for k in settings.keep if k not in (clf.labels if clf is not None else meta.get("labels", LABELS))]
         if unknown:
             warn(f"the model was trained without {', '.join(unknown)} blocks and never gives that label")
-        made_by = f"the model trained {clf.meta.get('trained_at')} on data {clf.meta.get('data', {}).get('fingerprint')}"
+        made_by = f"the model trained {meta.get('trained_at')} on data {meta.get('data', {}).get('fingerprint')}"
         guard(batch.check_options, outdir, fmt, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
               redo=len(todo) == len(found))
         pages = skipped = 0
@@ -557,6 +561,8 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                         report_failure(failure["source"] + (f" [{failure['record']}]" if failure["record"] else ""),
                                        failure["reason"])
                     progress.advance(task)
+        except ModelError as e:  # the model file, read whole by a worker, is damaged
+            fail(str(e))
         finally:  # an interrupted run still lists what failed in the archives it finished
             batch.remove_temporary(map(output_of, todo))  # those of the pages its stopped workers were writing
             listed = _write_errors(outdir, failures, done())
@@ -673,7 +679,7 @@ def info(model: Optional[Path] = typer.Argument(None, metavar="[MODEL]",
     Reads only the model's metadata, so it also works on a model that this installation
     cannot load, and says why it cannot.
     """
-    from .model import DEFAULT_MODEL, _check_compatible, read_meta
+    from .card import DEFAULT_MODEL, check_compatible, read_meta
 
     path = model or DEFAULT_MODEL
     meta = guard(read_meta, path)
@@ -683,7 +689,7 @@ def info(model: Optional[Path] = typer.Argument(None, metavar="[MODEL]",
     out = _Console(highlight=False, markup=False)
     out.print(_card(path, meta))
     try:
-        _check_compatible(meta, path)
+        check_compatible(meta, path)
         out.print("compatible with this installation: yes")
     except BoilerclfError as e:
         out.print(f"compatible with this installation: no. {e}")

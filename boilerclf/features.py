@@ -16,6 +16,8 @@ handles any language and the model stays small. Groups of columns:
 * cue phrases ("read also", "subscribe", "sign in"… in many languages, `cues`), one column
   per function whatever the language, so that languages with few training pages borrow
   the others' weights.
+
+A change to what these compute must bump `card.FEATURES_VERSION`: models record it and refuse a mismatch.
 """
 from __future__ import annotations
 
@@ -31,8 +33,6 @@ from .cues import NAMES as CUE_NAMES, cue_matrix
 from .hashing import ALPHA, CURRENCY, DIGIT, SPACE, UPPER, WORD, Texts
 from .page import Block
 
-#: bump when the features change: models record it and refuse a mismatch on load.
-FEATURES_VERSION = 4
 _SENTENCE_END = frozenset(".!?。！？…:\"»”)")
 STAT_CHARS = 2000  # words and shares are measured on a block's first characters: enough, and bounded cost
 TEXT_CHARS = 300  # char n-grams look at the start of a block: cues live there, and it bounds cost

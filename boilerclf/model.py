@@ -8,15 +8,12 @@ pipeline with the metadata it was saved with and the page-level calls of the API
 from __future__ import annotations
 
 import datetime
-import platform
 from dataclasses import dataclass, field
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
 import contextlib
 import io
-import json
 import threading
 import warnings
 import zipfile
@@ -31,20 +28,16 @@ from sklearn.pipeline import Pipeline
 from .batch import write_atomic
 from .context import ContextClassifier, decide
 from .dataset import EXTRACT, fingerprint, with_text_views
-from .features import FEATURES_VERSION, BlockFeatures
+from .card import DEFAULT_MODEL, ESTIMATORS, FEATURES_VERSION, FORMAT, MANIFEST, library_versions, read_card
+from .features import BlockFeatures
 from .page import LABELS, Block, ModelError, Page
 from .render import output_text, to_json
 from .segment import segment, site_of
 
-DEFAULT_MODEL = Path(__file__).parent / "models" / "default.boilerclf"
-FORMAT = "boilerclf-model/1"
-MANIFEST, ESTIMATORS = "meta.json", "estimators.skops"
 #: the only non-scikit-learn types a model file may contain
 OWN_TYPES = frozenset({"boilerclf.features.BlockFeatures", "boilerclf.context.ContextClassifier",
                        # scikit-learn's own tree node arrays, which skops does not list as trusted
                        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"})
-#: libraries whose version is recorded; a different major.minor of these refuses to load.
-CHECKED_LIBRARIES = ("scikit-learn", "numpy", "scipy")
 
 
 def build_pipeline() -> Pipeline:
@@ -58,16 +51,6 @@ def build_pipeline() -> Pipeline:
         ("classifier", SGDClassifier(loss="log_loss", alpha=1e-5, class_weight="balanced", max_iter=30, tol=None,
                                      random_state=0)),
     ])
-
-
-def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in ("boilerclf", *CHECKED_LIBRARIES, "skops", "lxml"):
-        try:
-            versions[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            versions[name] = "unknown"
-    return versions
 
 
 def site_group(page: Page) -> str:
@@ -444,45 +427,6 @@ def train(pages: Iterable[Page], *, cv_folds: int = 5, n_jobs: int = 1, text_vie
     return Model(pipeline, reviser, meta)
 
 
-def _check_compatible(meta: dict, path: Path) -> None:
-    problems = []
-    if meta.get("features_version") != FEATURES_VERSION:
-        problems.append(f"feature extractor version {meta.get('features_version')} (this boilerclf: {FEATURES_VERSION})")
-    saved = meta.get("versions")
-    if not isinstance(saved, dict):
-        raise ModelError(f"{path} is not a boilerclf model (its card has no library versions)")
-    here = library_versions()
-    for lib in CHECKED_LIBRARIES:
-        if str(saved.get(lib, "")).split(".")[:2] != here[lib].split(".")[:2]:
-            problems.append(f"{lib} {saved.get(lib)} (installed: {here[lib]})")
-    if problems:
-        raise ModelError(f"{path} was made by an incompatible version: " + "; ".join(problems) +
-                         ". Retrain it with `boilerclf train DATA -o MODEL` on this installation.")
-
-
-def read_meta(path: Path | str) -> dict:
-    """The metadata (model card) of a model file, without loading its estimators (`~`: the home
-    folder, as in `load_model`, so that `boilerclf info '~/m.boilerclf'` finds what `--model` does)."""
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise ModelError(f"no model file at {path}" + (" (the package was installed without its default model)"
-                                                       if path == DEFAULT_MODEL else ""))
-    try:
-        with open(path, "rb") as f:
-            zipped = f.read(4) == b"PK\x03\x04"
-        with zipfile.ZipFile(path) as archive:
-            meta = json.loads(archive.read(MANIFEST))
-    except OSError as e:
-        raise ModelError(f"cannot read the model file {path}: {e.strerror or e}") from None
-    except (zipfile.BadZipFile, KeyError, ValueError) as e:
-        what = "is truncated or corrupt (a zip that cannot be read)" if zipped and isinstance(e, zipfile.BadZipFile) \
-            else "is not a boilerclf model"
-        raise ModelError(f"{path} {what} ({type(e).__name__}: {e})") from None
-    if not isinstance(meta, dict) or meta.pop("format", None) != FORMAT:
-        raise ModelError(f"{path} is not a boilerclf model")
-    return meta
-
-
 def load_model(path: Path | str | None = None) -> Model:
     """Load a model (default: the one shipped with boilerclf).
 
@@ -495,8 +439,7 @@ def load_model(path: Path | str | None = None) -> Model:
     import skops.io as sio  # here, not at the top: importing it imports all of scikit-learn (~2.7 s)
 
     path = Path(path).expanduser() if path is not None else DEFAULT_MODEL
-    meta = read_meta(path)
-    _check_compatible(meta, path)
+    meta = read_card(path)
     try:
         with zipfile.ZipFile(path) as archive:
             payload = archive.read(ESTIMATORS)

@@ -20,7 +20,8 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 
 import boilerclf
 from boilerclf.dataset import read_pages
-from boilerclf.model import ESTIMATORS, MANIFEST, load_model, read_meta, training_set
+from boilerclf.card import ESTIMATORS, MANIFEST, read_meta
+from boilerclf.model import load_model, training_set
 from boilerclf.page import ModelError
 
 from .conftest import AL_MONITOR, CORPUS, ROOT
@@ -367,7 +368,7 @@ def test_a_fresh_install_gets_the_versions_the_shipped_model_loads_with():
     from packaging.requirements import Requirement
     from packaging.specifiers import SpecifierSet
 
-    from boilerclf.model import CHECKED_LIBRARIES, DEFAULT_MODEL
+    from boilerclf.card import CHECKED_LIBRARIES, DEFAULT_MODEL
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pinned = {Requirement(r).name.lower(): Requirement(r).specifier for r in project["dependencies"]}

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+import boilerclf
 from boilerclf.cli import app
 
 from .conftest import AL_MONITOR, CORPUS
@@ -227,9 +228,9 @@ def test_a_bad_record_fails_alone_inside_an_archive(tmp_path, monkeypatch):
 
 
 def test_model_copies_of_killed_runs_are_removed(tmp_path, monkeypatch):
-    """`--jobs 2` gives its workers a copy of the model in the temp folder, locked while the run
-    lives; a run killed outright cannot delete it, so the next run removes the copies whose lock
-    nobody holds, and no other."""
+    """`classify_many(n_jobs=2)` gives its workers a copy of the model in the temp folder, locked
+    while the call lives; a process killed outright cannot delete it, so the next call removes the
+    copies whose lock nobody holds, and no other."""
     import fcntl
     import tempfile
     import time
@@ -247,12 +248,48 @@ def test_model_copies_of_killed_runs_are_removed(tmp_path, monkeypatch):
             os.utime(folder, (time.time() - 3600, time.time() - 3600))
     with open(folders["live"] / "lock", "rb") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # as a live run holds it
-        src = tmp_path / "in"
-        src.mkdir()
-        for page in NEWS[:2]:
-            shutil.copy(page, src / page.name)
-        assert invoke("clean", src, "-o", tmp_path / "out", "-j", "2").exit_code == 0
+        done = boilerclf.load_model().classify_many([gzip.decompress(page.read_bytes()) for page in NEWS[:2]], n_jobs=2)
+        assert len(done) == 2 and all(done)
     assert sorted(p.name for p in temp.iterdir()) == sorted(f"boilerclf-{n}" for n in ("live", "young", "nolock"))
+
+
+def test_a_script_without_a_main_guard_runs_clean_in_parallel_once(tmp_path):
+    """Workers forked from a forkserver import the main script again; `clean --jobs 2` run at the
+    top level of a script, as a user may write one, must not start another run in each worker."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    script = tmp_path / "nightly.py"
+    script.write_text("import sys\nfrom boilerclf.cli import app\n"
+                      f"sys.argv = ['boilerclf', 'clean', {str(src)!r}, '-o', {str(tmp_path / 'out')!r}, '-j', '2']\napp()\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("cleaned 4 pages") == 1 and "error" not in done.stderr
+    assert len(list((tmp_path / "out").glob("*.txt"))) == 4
+
+
+def test_a_damaged_model_ends_a_parallel_run_as_a_serial_one(tmp_path):
+    """With --jobs 2 this process reads only the model's card and the workers load the model:
+    estimators that cannot be read end the run with the same one-line error and exit 2 as with
+    --jobs 1, not a traceback or a failure per page, and leave no output."""
+    import zipfile
+
+    from boilerclf.card import DEFAULT_MODEL, ESTIMATORS, MANIFEST
+
+    bad = tmp_path / "bad.boilerclf"
+    with zipfile.ZipFile(DEFAULT_MODEL) as good, zipfile.ZipFile(bad, "w") as damaged:
+        damaged.writestr(MANIFEST, good.read(MANIFEST))
+        damaged.writestr(ESTIMATORS, b"not the estimators" * 100)
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    for jobs in ("1", "2"):
+        result = invoke("clean", src, "-o", tmp_path / jobs, "-j", jobs, "--model", bad)
+        assert result.exit_code == 2 and "is not a readable boilerclf model" in " ".join(result.output.split()), result.output
+        assert "Traceback" not in result.output and "failed:" not in result.output
+        assert not list((tmp_path / jobs).glob("*.txt"))
 
 
 def _digest(folder):

@@ -532,7 +532,7 @@ def test_train_help_gives_what_the_context_stage_adds_to_the_shipped_model():
     card +0.041: a user deciding on --no-context read a figure of an older model."""
     import re
 
-    from boilerclf.model import read_meta, DEFAULT_MODEL
+    from boilerclf.card import read_meta, DEFAULT_MODEL
 
     cv = read_meta(DEFAULT_MODEL)["cv"]
     said = re.search(r"\+(0\.\d+) macro F1", " ".join(invoke("train", "--help").output.split()))

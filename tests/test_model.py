@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import boilerclf
-from boilerclf import features
+from boilerclf import card, features
 from boilerclf.dataset import read_pages
 from boilerclf.features import BlockFeatures
 from boilerclf.labels import ATTRIBUTE, read_labelled
@@ -48,7 +48,7 @@ def test_save_load_round_trip_keeps_predictions_and_metadata(small_model, small_
     np.testing.assert_allclose(small_model.predict_proba(page.blocks), loaded.predict_proba(page.blocks))
     meta = loaded.meta
     assert set(meta["labels"]) == set(LABELS)
-    assert meta["features_version"] == features.FEATURES_VERSION
+    assert meta["features_version"] == card.FEATURES_VERSION
     assert {"scikit-learn", "numpy", "python"} <= set(meta["versions"])
     assert len(meta["data"]["fingerprint"]) == 16 and meta["data"]["pages"] == len(sample_pages)
     cv = meta["cv"]
