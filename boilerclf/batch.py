@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
 from .load import TooLarge, is_text_path, read_bytes
-from .page import BoilerclfError, InputError, Page
+from .page import BoilerclfError, InputError, ModelError, Page
 from .render import SUFFIX, page_record, render, to_json
 from .segment import segment
 from .sources import ERRORS_FILE, Record, Source, records
@@ -57,9 +57,9 @@ class Settings:
     model_path: Optional[str] = None
     max_bytes: int = DEFAULT_MAX_BYTES
     timeout: float = DEFAULT_TIMEOUT
-    #: a joblib dump of the model, already verified and loaded by the parent, for local workers:
-    #: it loads in milliseconds with its arrays memory-mapped (shared by all workers), where
-    #: `load_model` takes over a second per worker to import skops
+    #: a copy of the model in a private temporary folder, for local workers: a joblib dump of the model
+    #: already loaded by the parent (`model_copy`), which loads in milliseconds with its arrays memory-mapped
+    #: (shared by all workers), or the model file itself (`model_file`, a `.boilerclf` read with `load_model`)
     model_copy: Optional[str] = None
 
 
@@ -84,19 +84,30 @@ _COPY: dict = {}  # the latest model copy → its model; each run makes (and del
 
 def cached_model(model_path: Optional[str] = None, copy: Optional[str] = None) -> Model:
     """The model, loaded once per worker process and kept for every later task: from `copy`
-    (a `model_copy` file) when given, else from `model_path`."""
+    (a `model_copy` or `model_file` copy of the model at `model_path`) when given, else from `model_path`."""
     if copy:
         if copy not in _COPY:
-            import joblib
-
             _COPY.clear()  # an earlier run's copy, deleted with that run: no task will ask for it again
-            _COPY[copy] = joblib.load(copy, mmap_mode="r")
+            _COPY[copy] = _load_copy(copy, model_path)
         return _COPY[copy]
     if model_path not in _MODELS:
         from .model import load_model
 
         _MODELS[model_path] = load_model(model_path)
     return _MODELS[model_path]
+
+
+def _load_copy(copy: str, model_path: Optional[str]) -> Model:
+    if not copy.endswith(MODEL_SUFFIX):
+        import joblib
+
+        return joblib.load(copy, mmap_mode="r")
+    from .model import load_model
+
+    try:
+        return load_model(copy)
+    except ModelError as e:  # a damaged file: say which one the user gave
+        raise ModelError(str(e).replace(copy, str(_model_source(model_path)))) from None
 
 
 @contextlib.contextmanager
@@ -619,23 +630,70 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
 
 
 COPY_PREFIX, LOCK = "boilerclf-", "lock"
+MODEL_SUFFIX = ".boilerclf"
+
+
+@contextlib.contextmanager
+def _private_folder() -> Iterator[Path]:
+    """A private temporary folder (mode 0700: no one else can swap what is in it) removed at the
+    end. The run holds a lock on the folder while it lives, so that a later run can tell the
+    folder of a run killed outright (SIGKILL, the OOM killer) and remove it."""
+    remove_stale_copies()
+    with tempfile.TemporaryDirectory(prefix=COPY_PREFIX) as folder, open(Path(folder) / LOCK, "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield Path(folder)
 
 
 @contextlib.contextmanager
 def model_copy(model: Model) -> Iterator[str]:
     """A joblib dump of the verified model for local workers (see `Settings.model_copy`), in a
-    private temporary folder (mode 0700: no one else can swap it) removed at the end. The run
-    holds a lock on the folder while it lives, so that a later run can tell the copy of a run
-    killed outright (SIGKILL, the OOM killer) and remove it."""
+    private temporary folder (`_private_folder`)."""
     import joblib
 
-    remove_stale_copies()
-    with tempfile.TemporaryDirectory(prefix=COPY_PREFIX) as folder, open(Path(folder) / LOCK, "w") as lock:
-        if fcntl is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        copy = Path(folder) / "model.joblib"
+    with _private_folder() as folder:
+        copy = folder / "model.joblib"
         joblib.dump(model, copy)
         yield str(copy)
+
+
+def _model_source(model_path: Optional[str]) -> Path:
+    from .card import DEFAULT_MODEL
+
+    return Path(model_path).expanduser() if model_path else DEFAULT_MODEL
+
+
+@contextlib.contextmanager
+def model_file(model_path: Optional[str]) -> Iterator[tuple[str, dict]]:
+    """A copy of the model file at `model_path` (default: the shipped model), in a private temporary
+    folder (`_private_folder`), for local workers that load the model themselves (see
+    `Settings.model_copy`); and its card, checked against this installation (no scikit-learn import).
+
+    Not the path itself: a worker loads the model when it starts, which may be during the run (an
+    idle one stops, joblib replaces one), and joblib keeps it for this process's later runs. A model
+    saved at the path meanwhile, or the file deleted, gave pages another model than the one the
+    run checked and recorded; so did a `~` or relative path read in a worker's older home or folder."""
+    from .card import read_card
+
+    source = _model_source(model_path)
+    read_card(source)  # its errors: no such file, not a model, an incompatible one
+    try:
+        data = source.read_bytes()
+    except OSError as e:  # deleted meanwhile
+        raise ModelError(f"cannot read the model file {source}: {e.strerror or e}") from None
+    with contextlib.ExitStack() as stack:
+        try:
+            copy = stack.enter_context(_private_folder()) / f"model{MODEL_SUFFIX}"
+            copy.write_bytes(data)
+        except OSError as e:  # a full temporary folder
+            raise ModelError(f"cannot copy the model file for the workers into {tempfile.gettempdir()}: "
+                             f"{e.strerror or e}; set TMPDIR to a folder with room, or run with --jobs 1") from None
+        del data
+        try:
+            meta = read_card(copy)  # that of the very bytes the workers get
+        except ModelError as e:
+            raise ModelError(str(e).replace(str(copy), str(source))) from None
+        yield str(copy), meta
 
 
 def remove_stale_copies(min_age: float = 60.0) -> None:

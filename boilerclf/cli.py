@@ -7,6 +7,7 @@ shipped with boilerclf.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -26,7 +27,6 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 from . import batch
 from . import labels as labelled
 from .dataset import entry_of, extend_manifest, page_files, read_manifest, read_named, read_pages, stats as dataset_stats
-from .card import read_card
 from .page import LABELS, BoilerclfError, InputWarning, ModelError, Page
 from .load import PAGE_SUFFIXES
 from .render import FORMATS, SUFFIX, to_json
@@ -510,12 +510,16 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         _check_writable(outdir)
         guard(stack.enter_context, batch.folder_lock(outdir))
         n_jobs = min(jobs or os.cpu_count() or 1, max(batch.task_count(todo), 1))  # no idle workers to start
-        local = n_jobs > 1 and backend is None
-        if local:
+        # fail fast on a bad model: local workers load it themselves, from a copy of the file whose
+        # card is checked here (the path may get another model during the run), so here its card is enough
+        clf: Optional[Model] = None
+        if n_jobs > 1 and backend is None:
             batch.start_workers()
-        # fail fast on a bad model: local workers load it themselves, so here its card is enough
-        clf = None if local else _model(model)
-        meta = guard(read_card, model) if clf is None else clf.meta
+            copy, meta = guard(stack.enter_context, batch.model_file(settings.model_path))
+            settings = dataclasses.replace(settings, model_copy=copy)
+        else:
+            clf = _model(model)
+            meta = clf.meta
         unknown = [k for k in settings.keep if k not in (clf.labels if clf is not None else meta.get("labels", LABELS))]
         if unknown:
             warn(f"the model was trained without {', '.join(unknown)} blocks and never gives that label")

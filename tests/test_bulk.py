@@ -288,8 +288,86 @@ def test_a_damaged_model_ends_a_parallel_run_as_a_serial_one(tmp_path):
     for jobs in ("1", "2"):
         result = invoke("clean", src, "-o", tmp_path / jobs, "-j", jobs, "--model", bad)
         assert result.exit_code == 2 and "is not a readable boilerclf model" in " ".join(result.output.split()), result.output
+        assert "bad.boilerclf is not" in " ".join(result.output.split())  # the file given, not the workers' copy
         assert "Traceback" not in result.output and "failed:" not in result.output
         assert not list((tmp_path / jobs).glob("*.txt"))
+
+
+def _texts(folder):
+    return {p.name: p.read_text() for p in folder.glob("*.txt")}
+
+
+def test_a_model_file_retrained_between_parallel_runs_in_one_process_is_the_one_used(tmp_path, small_model_path):
+    """Workers outlive a run (joblib reuses them for the next one) and kept each model by its path:
+    a second `clean --jobs 2` in one process, with another model saved at the same path meanwhile,
+    labelled with the first one while its options file named the second."""
+    from boilerclf.card import DEFAULT_MODEL
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    model = tmp_path / "model.boilerclf"
+    shutil.copy(small_model_path, model)
+    assert invoke("clean", src, "-o", tmp_path / "small", "-j", "2", "--model", model).exit_code == 0
+    shutil.copy(DEFAULT_MODEL, model)  # retrained, say
+    assert invoke("clean", src, "-o", tmp_path / "two", "-j", "2", "--model", model).exit_code == 0
+    assert invoke("clean", src, "-o", tmp_path / "one", "-j", "1", "--model", model).exit_code == 0
+    assert _texts(tmp_path / "one") != _texts(tmp_path / "small")  # the two models differ on these pages
+    assert _texts(tmp_path / "two") == _texts(tmp_path / "one") and len(_texts(tmp_path / "one")) == 4
+    assert (tmp_path / "two" / "boilerclf-run.json").read_text() == (tmp_path / "one" / "boilerclf-run.json").read_text()
+
+
+def test_a_parallel_run_uses_the_model_file_it_checked_whatever_becomes_of_it(tmp_path, small_model_path, monkeypatch):
+    """The command checks the model's card and the workers load the model when they start, or start
+    again (idle, or restarted by joblib) during the run: a model saved at that path meanwhile, or the
+    file deleted, must not give some pages another model than the one the options file names."""
+    from boilerclf import batch
+    from boilerclf.card import DEFAULT_MODEL
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    model = tmp_path / "model.boilerclf"
+    shutil.copy(small_model_path, model)
+    assert invoke("clean", src, "-o", tmp_path / "one", "-j", "1", "--model", model).exit_code == 0
+    run = batch.run
+
+    def replaced(*args, **kwargs):
+        shutil.copy(DEFAULT_MODEL, model)  # after the command read the card, before any worker loads the model
+        yield from run(*args, **kwargs)
+        model.unlink()
+
+    monkeypatch.setattr(batch, "run", replaced)
+    result = invoke("clean", src, "-o", tmp_path / "two", "-j", "2", "--model", model)
+    assert result.exit_code == 0, result.output
+    assert _texts(tmp_path / "two") == _texts(tmp_path / "one") and len(_texts(tmp_path / "one")) == 4
+    assert (tmp_path / "two" / "boilerclf-run.json").read_text() == (tmp_path / "one" / "boilerclf-run.json").read_text()
+
+
+def test_a_temporary_folder_that_cannot_take_the_model_stops_a_parallel_run_in_one_line(tmp_path, monkeypatch):
+    """The workers get a copy of the model in the temporary folder: one without room for it ends
+    the run before it starts, saying what to do, not with a traceback or as a model that cannot be read."""
+    import errno
+    from pathlib import Path
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    write_bytes = Path.write_bytes
+
+    def full(path, data):
+        if path.parent.name.startswith("boilerclf-"):  # the private folder of the copy
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    result = invoke("clean", src, "-o", tmp_path / "out", "-j", "2")
+    assert result.exit_code == 2, result.output
+    assert "cannot copy the model file for the workers" in " ".join(result.output.split()) and "TMPDIR" in result.output
+    assert not list((tmp_path / "out").glob("*.txt"))
 
 
 def _digest(folder):
