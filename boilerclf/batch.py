@@ -88,7 +88,7 @@ def cached_model(model_path: Optional[str] = None, copy: Optional[str] = None) -
     if copy:
         if copy not in _COPY:
             _COPY.clear()  # an earlier run's copy, deleted with that run: no task will ask for it again
-            _COPY[copy] = _load_copy(copy, model_path)
+            _COPY[copy] = load_copy(copy, model_path)
         return _COPY[copy]
     if model_path not in _MODELS:
         from .model import load_model
@@ -97,7 +97,8 @@ def cached_model(model_path: Optional[str] = None, copy: Optional[str] = None) -
     return _MODELS[model_path]
 
 
-def _load_copy(copy: str, model_path: Optional[str]) -> Model:
+def load_copy(copy: str, model_path: Optional[str] = None) -> Model:
+    """The model in `copy`, a `model_copy` or `model_file` of the model at `model_path`."""
     if not copy.endswith(MODEL_SUFFIX):
         import joblib
 

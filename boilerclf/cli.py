@@ -517,10 +517,13 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
             batch.start_workers()
             copy, meta = guard(stack.enter_context, batch.model_file(settings.model_path))
             settings = dataclasses.replace(settings, model_copy=copy)
+            known = meta.get("labels")
+            if not isinstance(known, list):  # a hand-made or older card: the model itself knows
+                known = guard(batch.load_copy, copy, settings.model_path).labels
         else:
             clf = _model(model)
-            meta = clf.meta
-        unknown = [k for k in settings.keep if k not in (clf.labels if clf is not None else meta.get("labels", LABELS))]
+            meta, known = clf.meta, clf.labels
+        unknown = [k for k in settings.keep if k not in known]
         if unknown:
             warn(f"the model was trained without {', '.join(unknown)} blocks and never gives that label")
         made_by = f"the model trained {meta.get('trained_at')} on data {meta.get('data', {}).get('fingerprint')}"

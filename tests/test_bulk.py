@@ -370,6 +370,45 @@ def test_a_temporary_folder_that_cannot_take_the_model_stops_a_parallel_run_in_o
     assert not list((tmp_path / "out").glob("*.txt"))
 
 
+def test_a_parallel_run_warns_of_a_kept_label_the_model_lacks_whatever_its_card_says(tmp_path):
+    """With --jobs 2 the command reads the labels from the model's card; a hand-made or older card
+    without them (or with `null`) must still give the warning that --jobs 1 gives, not none or a traceback."""
+    import zipfile
+
+    from boilerclf.card import MANIFEST
+    from boilerclf.dataset import read_pages
+    from boilerclf.model import train
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(4):
+        (data / f"p{i}.txt").write_text(f"content\tA long paragraph of article {i}, in many words to read.\n"
+                                        "navigation\tHome\nnavigation\tAbout us\n")
+    two = tmp_path / "two.boilerclf"
+    train(read_pages(sorted(data.glob("*.txt"))), cv_folds=0, context=False).save(two)
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    for labels in (None, "absent"):
+        model = tmp_path / f"{labels}.boilerclf"
+        with zipfile.ZipFile(two) as good, zipfile.ZipFile(model, "w") as odd:
+            for item in good.namelist():
+                content = good.read(item)
+                if item == MANIFEST:
+                    meta = json.loads(content)
+                    if labels == "absent":
+                        del meta["labels"]
+                    else:
+                        meta["labels"] = labels
+                    content = json.dumps(meta).encode()
+                odd.writestr(item, content)
+        for jobs in ("1", "2"):
+            result = invoke("clean", src, "-o", tmp_path / f"{labels}{jobs}", "-j", jobs, "--model", model, "--keep", "promo")
+            assert result.exit_code == 0, result.output
+            assert "trained without promo blocks" in " ".join(result.output.split()), (labels, jobs, result.output)
+
+
 def _digest(folder):
     return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
