@@ -606,7 +606,7 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
         yield from collect((work(*args) for work, args in tasks(sources, settings, CHUNK, archives)),
                            archives, settings, on_pages)
         return
-    from joblib import Parallel, delayed, parallel_config
+    from joblib import Parallel, cpu_count, delayed, parallel_config
 
     client = None
     if backend == "dask":
@@ -621,9 +621,10 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
             stack.callback(client.close)
         if model is not None and backend is None:
             settings = replace(settings, model_copy=stack.enter_context(model_copy(model)))
-        # local workers of a run killed outright (SIGKILL, the OOM killer) go once idle for this long, not 300 s
+        # local workers of a run killed outright (SIGKILL, the OOM killer) go once idle for this long, not 300 s;
+        # each gets its share of the CPUs this process may use (affinity, a container's quota), as loky gives it
         local = {"backend": "loky", "n_jobs": n_jobs, "idle_worker_timeout": 10, "initializer": limit_threads,
-                 "initargs": (max((os.cpu_count() or 1) // n_jobs, 1),)}
+                 "initargs": (max(cpu_count() // n_jobs, 1),)}
         with parallel_config(**(local if backend is None else {"backend": backend, "n_jobs": -1})):
             outputs = Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
                 delayed(work)(*args) for work, args in tasks(sources, settings, size, archives))

@@ -878,6 +878,40 @@ def test_a_small_archive_starts_no_workers(tmp_path, monkeypatch):
     assert workers == [1]
 
 
+def _pool_threads():
+    from threadpoolctl import threadpool_info
+
+    return {pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()}
+
+
+def test_workers_share_the_cpus_this_process_may_use_not_the_machine_s(tmp_path, monkeypatch):
+    """Workers limit their BLAS and OpenMP threads to their share of the CPUs, as loky does for
+    those it starts: of the CPUs this process may use (its affinity, a container's quota, as
+    `joblib.cpu_count`), not of all the machine's, which on a big host gave each of a few workers
+    of a container or a batch job as many threads as the host has CPUs."""
+    import joblib
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    usable = joblib.cpu_count()
+    monkeypatch.setattr(os, "cpu_count", lambda: 4 * usable)  # a host with more CPUs than this process may use
+    configs = []
+    real = joblib.parallel_config
+
+    def spied(*args, **kwargs):
+        configs.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(joblib, "parallel_config", spied)
+    assert invoke("clean", src, "-o", tmp_path / "out", "-j", "2").exit_code == 0
+    [config] = configs
+    with real(**config):  # the run's workers, or ones started as they were
+        threads = joblib.Parallel()(joblib.delayed(_pool_threads)() for _ in range(4))
+    assert threads and all(set(pools.values()) == {max(usable // 2, 1)} for pools in threads), threads
+
+
 def test_a_jsonl_line_nested_too_deep_fails_alone(tmp_path):
     """json.loads raises RecursionError, not ValueError, on a line nested thousands deep: among the
     first lines it stopped the run while inputs were found, later it failed the whole archive."""
