@@ -197,6 +197,12 @@ def _todo(found: list[Source], output_of: Callable[[Source], Path], outdir: Path
     return batch.pending(found, output_of, overwrite)
 
 
+def _usable_cpus() -> int:
+    from joblib import cpu_count
+
+    return cpu_count()
+
+
 def _check_writable(folder: Path) -> None:
     """Fail now, not after hours of work, if outputs cannot be written into `folder`."""
     import tempfile
@@ -467,7 +473,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                                   "with the kept text, the text of each other label, and every block's label and "
                                   "probabilities."),
           model: Optional[Path] = MODEL_OPTION,
-          jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (0: all cores). Each gets the model "
+          jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (0: one per CPU this process may use). Each gets the model "
                                    "once; results stream back, so memory stays flat. An archive's records are "
                                    "spread over all of them."),
           backend: Optional[str] = typer.Option(None, help="`dask` to run on a Dask cluster through joblib's Dask "
@@ -509,7 +515,8 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                  f"whatever --format says (--format {fmt} applies to the page files)")
         _check_writable(outdir)
         guard(stack.enter_context, batch.folder_lock(outdir))
-        n_jobs = min(jobs or os.cpu_count() or 1, max(batch.task_count(todo), 1))  # no idle workers to start
+        # --jobs 0: the CPUs this process may use (its affinity, a container's quota), not all the machine's
+        n_jobs = min(jobs or _usable_cpus(), max(batch.task_count(todo), 1))  # no idle workers to start
         # fail fast on a bad model: local workers load it themselves, from a copy of the file whose
         # card is checked here (the path may get another model during the run), so here its card is enough
         clf: Optional[Model] = None
@@ -526,7 +533,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         unknown = [k for k in settings.keep if k not in known]
         if unknown:
             warn(f"the model was trained without {', '.join(unknown)} blocks and never gives that label")
-        made_by = f"the model trained {meta.get('trained_at')} on data {meta.get('data', {}).get('fingerprint')}"
+        made_by = f"the model trained {meta.get('trained_at')} on data {(meta.get('data') or {}).get('fingerprint')}"
         guard(batch.check_options, outdir, fmt, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
               redo=len(todo) == len(found))
         pages = skipped = 0

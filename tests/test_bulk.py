@@ -390,7 +390,7 @@ def test_a_parallel_run_warns_of_a_kept_label_the_model_lacks_whatever_its_card_
     src.mkdir()
     for page in NEWS[:4]:
         shutil.copy(page, src / page.name)
-    for labels in (None, "absent"):
+    for labels in (None, "absent", "no data"):  # and a card whose `data` is null: a traceback with either --jobs
         model = tmp_path / f"{labels}.boilerclf"
         with zipfile.ZipFile(two) as good, zipfile.ZipFile(model, "w") as odd:
             for item in good.namelist():
@@ -399,6 +399,8 @@ def test_a_parallel_run_warns_of_a_kept_label_the_model_lacks_whatever_its_card_
                     meta = json.loads(content)
                     if labels == "absent":
                         del meta["labels"]
+                    elif labels == "no data":
+                        meta["data"] = None
                     else:
                         meta["labels"] = labels
                     content = json.dumps(meta).encode()
@@ -876,6 +878,23 @@ def test_a_small_archive_starts_no_workers(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert invoke("clean", tmp_path / "two.jsonl", "-o", tmp_path / "out").exit_code == 0
     assert workers == [1]
+
+
+def test_jobs_0_starts_a_worker_per_cpu_this_process_may_use(tmp_path, monkeypatch):
+    """`--jobs 0` (the default) is every CPU the process may use (its affinity, a container's quota):
+    a batch job given 2 CPUs of a 64-CPU host started 64 workers on them."""
+    import joblib
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    workers = workers_asked(monkeypatch)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert joblib.cpu_count() == 2
+    assert invoke("clean", src, "-o", tmp_path / "out", "-j", "0").exit_code == 0
+    assert workers == [2]  # not 4, one per page file
 
 
 def _pool_threads():
