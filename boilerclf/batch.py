@@ -556,29 +556,37 @@ def pending(sources: Sequence[Source], output_of: Callable[[Source], Path], over
     return [s for s in sources if overwrite or not output_of(s).exists()]
 
 
-def start_workers() -> None:
+@contextlib.contextmanager
+def forked_workers() -> Iterator[None]:
     """Have this process's local workers fork from a server process that imports boilerclf,
     scikit-learn and skops once (multiprocessing's forkserver, which loky supports), started now,
     ahead of the run: each worker then starts in milliseconds with all of them imported, rather
     than importing them itself (~1.5 s of CPU each, on the cores that the pages need), and only
-    loads the model (0.15 s). For this process's whole life: loky has one start method.
+    loads the model (0.15 s). Loky's start method is one per process: the one before is restored
+    at the end, so that the process's later joblib calls start their workers as they would have.
 
     Not where a worker would rerun the main script: multiprocessing imports it in every worker
     it starts this way, and a script that runs `clean` without an `if __name__ == "__main__":`
     guard would start a run in each. Then loky starts the workers as usual (slower, not wrong)."""
     import multiprocessing.forkserver
 
-    from joblib.externals.loky.backend.context import set_start_method
+    from joblib.externals.loky.backend.context import get_start_method, set_start_method
 
     main = sys.modules.get("__main__")
     name, script = getattr(getattr(main, "__spec__", None), "name", None), getattr(main, "__file__", None)
     # multiprocessing never reruns a package's __main__; `boilerclf`, pip's launcher, has the guard
     users = script is not None and not (name or "").endswith("__main__") and Path(script).name != "boilerclf"
     if users or "forkserver" not in multiprocessing.get_all_start_methods():  # or Windows
+        yield
         return
+    previous = get_start_method()
     multiprocessing.set_forkserver_preload([f"{__package__}.cli", f"{__package__}.model", "skops.io"])
     set_start_method("forkserver", force=True)
-    multiprocessing.forkserver.ensure_running()
+    try:
+        multiprocessing.forkserver.ensure_running()
+        yield
+    finally:
+        set_start_method(previous, force=True)
 
 
 def limit_threads(n: int) -> None:

@@ -521,7 +521,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         # card is checked here (the path may get another model during the run), so here its card is enough
         clf: Optional[Model] = None
         if n_jobs > 1 and backend is None:
-            batch.start_workers()
+            stack.enter_context(batch.forked_workers())
             copy, meta = guard(stack.enter_context, batch.model_file(settings.model_path))
             settings = dataclasses.replace(settings, model_copy=copy)
             known = meta.get("labels")

@@ -269,6 +269,21 @@ def test_a_script_without_a_main_guard_runs_clean_in_parallel_once(tmp_path):
     assert len(list((tmp_path / "out").glob("*.txt"))) == 4
 
 
+def test_a_parallel_run_leaves_the_process_s_own_workers_as_they_were(tmp_path):
+    """`clean --jobs 2` run in-process (a notebook, a service, a test) forks its workers from a
+    forkserver by switching loky's process-wide start method; the process's later joblib calls
+    must get loky's own workers again, not forked ones without their thread limits."""
+    from joblib.externals.loky.backend.context import get_start_method
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:4]:
+        shutil.copy(page, src / page.name)
+    before = get_start_method()
+    assert invoke("clean", src, "-o", tmp_path / "out", "-j", "2").exit_code == 0
+    assert get_start_method() == before
+
+
 def test_a_damaged_model_ends_a_parallel_run_as_a_serial_one(tmp_path):
     """With --jobs 2 this process reads only the model's card and the workers load the model:
     estimators that cannot be read end the run with the same one-line error and exit 2 as with
