@@ -27,6 +27,15 @@ def invoke(*args, input=None):
     return CliRunner().invoke(app, [str(a) for a in args], input=input)
 
 
+def news_folder(tmp_path, n):
+    """A folder `in` of the first `n` newspaper pages."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for page in NEWS[:n]:
+        shutil.copy(page, src / page.name)
+    return src
+
+
 def jsonl(path):
     """The records of a JSONL output or errors file."""
     return [json.loads(line) for line in path.read_text().splitlines()]
@@ -120,10 +129,7 @@ def test_warc_and_jsonl_archives_give_one_jsonl_per_archive(tmp_path):
 
 
 def test_globs_stdin_lists_resume_and_overwrite(tmp_path):
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     out = tmp_path / "out"
     first = invoke("clean", str(src / "*1.html.gz"), "-o", out, "-j", "1")
     assert first.exit_code == 0, first.output
@@ -141,10 +147,7 @@ def test_globs_stdin_lists_resume_and_overwrite(tmp_path):
 
 
 def test_parallel_jobs_give_the_same_outputs_as_one(tmp_path):
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:6]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 6)
     shutil.copy(AL_MONITOR, src / "al.txt")
     assert invoke("clean", src, "-o", tmp_path / "one", "-j", "1").exit_code == 0
     assert invoke("clean", src, "-o", tmp_path / "two", "-j", "2").exit_code == 0
@@ -154,10 +157,7 @@ def test_parallel_jobs_give_the_same_outputs_as_one(tmp_path):
 
 def test_dask_backend_on_a_local_cluster(tmp_path):
     distributed = pytest.importorskip("distributed")
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:3]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 3)
     with open(src / "scrape.jsonl", "w") as f:  # an archive: its records go out in batches from the client
         for i in range(2 * 16 + 3):
             f.write(json.dumps({"url": f"https://example.org/{i}", "html": gzip.decompress(NEWS[i % 8].read_bytes())
@@ -256,10 +256,7 @@ def test_model_copies_of_killed_runs_are_removed(tmp_path, monkeypatch):
 def test_a_script_without_a_main_guard_runs_clean_in_parallel_once(tmp_path):
     """Workers forked from a forkserver import the main script again; `clean --jobs 2` run at the
     top level of a script, as a user may write one, must not start another run in each worker."""
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     script = tmp_path / "nightly.py"
     script.write_text("import sys\nfrom boilerclf.cli import app\n"
                       f"sys.argv = ['boilerclf', 'clean', {str(src)!r}, '-o', {str(tmp_path / 'out')!r}, '-j', '2']\napp()\n")
@@ -275,10 +272,7 @@ def test_a_parallel_run_leaves_the_process_s_own_workers_as_they_were(tmp_path):
     must get loky's own workers again, not forked ones without their thread limits."""
     from joblib.externals.loky.backend.context import get_start_method
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     before = get_start_method()
     assert invoke("clean", src, "-o", tmp_path / "out", "-j", "2").exit_code == 0
     assert get_start_method() == before
@@ -296,10 +290,7 @@ def test_a_damaged_model_ends_a_parallel_run_as_a_serial_one(tmp_path):
     with zipfile.ZipFile(DEFAULT_MODEL) as good, zipfile.ZipFile(bad, "w") as damaged:
         damaged.writestr(MANIFEST, good.read(MANIFEST))
         damaged.writestr(ESTIMATORS, b"not the estimators" * 100)
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     for jobs in ("1", "2"):
         result = invoke("clean", src, "-o", tmp_path / jobs, "-j", jobs, "--model", bad)
         assert result.exit_code == 2 and "is not a readable boilerclf model" in " ".join(result.output.split()), result.output
@@ -318,10 +309,7 @@ def test_a_model_file_retrained_between_parallel_runs_in_one_process_is_the_one_
     labelled with the first one while its options file named the second."""
     from boilerclf.card import DEFAULT_MODEL
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     model = tmp_path / "model.boilerclf"
     shutil.copy(small_model_path, model)
     assert invoke("clean", src, "-o", tmp_path / "small", "-j", "2", "--model", model).exit_code == 0
@@ -340,10 +328,7 @@ def test_a_parallel_run_uses_the_model_file_it_checked_whatever_becomes_of_it(tm
     from boilerclf import batch
     from boilerclf.card import DEFAULT_MODEL
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     model = tmp_path / "model.boilerclf"
     shutil.copy(small_model_path, model)
     assert invoke("clean", src, "-o", tmp_path / "one", "-j", "1", "--model", model).exit_code == 0
@@ -367,10 +352,7 @@ def test_a_temporary_folder_that_cannot_take_the_model_stops_a_parallel_run_in_o
     import errno
     from pathlib import Path
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     write_bytes = Path.write_bytes
 
     def full(path, data):
@@ -401,10 +383,7 @@ def test_a_parallel_run_warns_of_a_kept_label_the_model_lacks_whatever_its_card_
                                         "navigation\tHome\nnavigation\tAbout us\n")
     two = tmp_path / "two.boilerclf"
     train(read_pages(sorted(data.glob("*.txt"))), cv_folds=0, context=False).save(two)
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     for labels in (None, "absent", "no data"):  # and a card whose `data` is null: a traceback with either --jobs
         model = tmp_path / f"{labels}.boilerclf"
         with zipfile.ZipFile(two) as good, zipfile.ZipFile(model, "w") as odd:
@@ -531,10 +510,7 @@ def test_an_interrupted_run_still_lists_the_failures_of_what_it_finished(tmp_pat
 
 
 def test_resuming_with_other_options_is_refused(tmp_path):
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:2]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 2)
     out = tmp_path / "out"
     assert invoke("clean", src, "-o", out, "-j", "1").exit_code == 0
     shutil.copy(NEWS[2], src / NEWS[2].name)
@@ -900,10 +876,7 @@ def test_jobs_0_starts_a_worker_per_cpu_this_process_may_use(tmp_path, monkeypat
     a batch job given 2 CPUs of a 64-CPU host started 64 workers on them."""
     import joblib
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     workers = workers_asked(monkeypatch)
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
@@ -925,10 +898,7 @@ def test_workers_share_the_cpus_this_process_may_use_not_the_machine_s(tmp_path,
     of a container or a batch job as many threads as the host has CPUs."""
     import joblib
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for page in NEWS[:4]:
-        shutil.copy(page, src / page.name)
+    src = news_folder(tmp_path, 4)
     usable = joblib.cpu_count()
     monkeypatch.setattr(os, "cpu_count", lambda: 4 * usable)  # a host with more CPUs than this process may use
     configs = []
