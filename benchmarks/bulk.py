@@ -3,17 +3,21 @@
 Usage: python benchmarks/bulk.py [N_PAGES] [JOBS,...] [warc]   (default 2000 pages, jobs 1,2; copies
 corpus pages into a temp folder, or with `warc` into one WARC.gz archive as a crawl gives them;
 e.g. `bulk.py 10000 2` for the memory figure on 10,000 pages)
-Peak RSS is the largest resident set of the command and all its worker processes (getrusage
-of the children: the maximum of any one process, as the kernel reports it).
+Memory is sampled twice a second over the command and every process it starts (its workers
+fork from a forkserver, which the command never waits for, so getrusage of the children misses
+them): the peak resident set (RSS) of the largest single process, and the peak of the whole tree's
+proportional set (PSS: a page shared by n processes counts 1/n in each, so the sum is what they
+take together).
 """
 import gzip
 import io
 import itertools
-import resource
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,9 +25,33 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 
 def run(args):
+    """Wall seconds of `boilerclf *args`, and the peak RSS of one process and PSS of all, in MB."""
+    import psutil
+
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "boilerclf", *args], check=False, capture_output=True)
-    return time.perf_counter() - start
+    command = subprocess.Popen([sys.executable, "-m", "boilerclf", *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    peaks = [0.0, 0.0]
+
+    def sample():
+        while command.poll() is None:
+            rss = pss = 0
+            for proc in psutil.process_iter():  # the command's session: it, the forkserver and the workers
+                try:
+                    if os.getsid(proc.pid) == command.pid:
+                        info = proc.memory_full_info()
+                        rss, pss = max(rss, info.rss), pss + info.pss
+                except (psutil.Error, OSError):
+                    continue
+            peaks[:] = max(peaks[0], rss / 2**20), max(peaks[1], pss / 2**20)
+            time.sleep(0.5)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    command.wait()
+    elapsed = time.perf_counter() - start
+    sampler.join()
+    return elapsed, peaks
 
 
 def write_warc(path, pages):
@@ -51,13 +79,12 @@ def main(n=2000, jobs_list=(1, 2), warc=False):
         timings = {}
         for jobs in jobs_list:
             out = Path(tmp) / f"out{jobs}"
-            timings[jobs] = run(["clean", str(folder), "-o", str(out), "-j", str(jobs)])
-            print(f"--jobs {jobs}: {n / timings[jobs]:.1f} pages/s ({timings[jobs]:.1f} s for {n} pages)", flush=True)
+            timings[jobs], (rss, pss) = run(["clean", str(folder), "-o", str(out), "-j", str(jobs)])
+            print(f"--jobs {jobs}: {n / timings[jobs]:.1f} pages/s ({timings[jobs]:.1f} s for {n} pages); peak RSS "
+                  f"of one process {rss:.0f} MB, of all together (PSS) {pss:.0f} MB", flush=True)
             shutil.rmtree(out)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if 1 in timings and 2 in timings:
             print(f"--jobs 2 / --jobs 1 throughput: {timings[1] / timings[2]:.2f}x")
-        print(f"peak RSS of one process: {peak:.0f} MB")
 
 
 if __name__ == "__main__":
