@@ -143,6 +143,11 @@ def warn(message: str) -> None:
     err.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
 
+def _many(count: int, noun: str) -> str:
+    """`1 page`, `2 pages`: a summary that reads right for one input too."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _some_blocks(indices: list[int]) -> str:
     """`3 blocks (4, 9, 12)`: a count, and indices as `show` prints them (the first ten)."""
     listed = ", ".join(map(str, indices[:10])) + (", …" if len(indices) > 10 else "")
@@ -322,7 +327,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
         err.print(escape(f"interrupted: the model was not written ({output} is as it was)"))
         raise typer.Exit(130)
     info = model.meta["data"]
-    err.print(f"{info['pages']} pages from {info['sites']} sites; labelled blocks per label"
+    err.print(f"{_many(info['pages'], 'page')} from {_many(info['sites'], 'site')}; labelled blocks per label"
               + (" (HTML pages, their text and extracts)" if info["text_views"] else "") + f": {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
     if as_json:
         print(to_json(model.meta["cv"] or {}, indent=1))
@@ -581,10 +586,10 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
             batch.remove_temporary(map(output_of, todo))  # those of the pages its stopped workers were writing
             listed = _write_errors(outdir, failures, done())
     elapsed = time.monotonic() - start
-    earlier = f", plus {listed - len(failures)} earlier failures in archives already done" if listed > len(failures) else ""
-    err.print(escape(f"cleaned {pages} pages from {len(todo)} inputs into {outdir} in {elapsed:.1f} s "
-                     f"({pages / max(elapsed, 1e-9):.1f} pages/s); skipped {len(found) - len(todo)} inputs already "
-                     f"done (--overwrite redoes them) and {skipped} archive records that are not pages; {len(failures)} failed"
+    earlier = f", plus {_many(listed - len(failures), 'earlier failure')} in archives already done" if listed > len(failures) else ""
+    err.print(escape(f"cleaned {_many(pages, 'page')} from {_many(len(todo), 'input')} into {outdir} in {elapsed:.1f} s "
+                     f"({pages / max(elapsed, 1e-9):.1f} pages/s); skipped {_many(len(found) - len(todo), 'input')} already "
+                     f"done (--overwrite redoes them) and {_many(skipped, 'archive record')} that are not pages; {len(failures)} failed"
                      + earlier + (f" (see {outdir / batch.ERRORS_FILE})" if listed else "")
                      + f"; blocks per label: {labels}"))
     raise typer.Exit(1 if listed else 0)
@@ -676,9 +681,9 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
     carried = [{**entry, "file": output_of(s).relative_to(outdir).as_posix()} for s, entry in entries
                if output_of(s).is_file()]
     added = guard(extend_manifest, outdir, carried, exit_code=1) if carried else 0
-    err.print(escape(f"labelled {len(todo) + len(missing) - failed} pages into {outdir}, {failed} failed; kept "
+    err.print(escape(f"labelled {_many(len(todo) + len(missing) - failed, 'page')} into {outdir}, {failed} failed; kept "
                      f"{len(found) - len(todo)} already there (--overwrite replaces them)"
-                     + (f"; listed the manifest entries (site, url) of {added} page{'s' if added > 1 else ''} in {outdir / MANIFEST}"
+                     + (f"; listed the manifest entries (site, url) of {_many(added, 'page')} in {outdir / MANIFEST}"
                         if added else "")))
     raise typer.Exit(1 if failed else 0)
 

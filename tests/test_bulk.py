@@ -463,7 +463,7 @@ def test_names_with_brackets_and_earlier_failures_survive_a_rerun(tmp_path, monk
         old = [{key: e[key] for key in ("source", "record", "reason")} for e in errors]  # as written before `position`
         (out / "boilerclf-errors.jsonl").write_text("".join(json.dumps(e) + "\n" for e in old))
     assert "scrape.jsonl [[/x]]: empty page" in " ".join(runs[0].output.split())
-    assert "0 failed, plus 1 earlier failures in archives already done" in " ".join(runs[1].output.split())
+    assert "0 failed, plus 1 earlier failure in archives already done" in " ".join(runs[1].output.split())
     assert len((out / "scrape.jsonl").read_text().splitlines()) == 1
 
 
@@ -672,7 +672,7 @@ def test_temporary_files_of_a_killed_overwrite_run_are_removed_on_resuming(tmp_p
     assert invoke("clean", tmp_path / "a.jsonl", "-o", out, "-j", "1").exit_code == 0
     (out / ".a.jsonl.0123456789ab.part").write_text("half")  # the killed --overwrite run's
     result = invoke("clean", tmp_path / "a.jsonl", "-o", out, "-j", "1")
-    assert result.exit_code == 0 and "skipped 1 inputs already done" in " ".join(result.output.split())
+    assert result.exit_code == 0 and "skipped 1 input already done" in " ".join(result.output.split())
     assert sorted(p.name for p in out.iterdir()) == ["a.jsonl", "boilerclf-run.json"]
 
 
@@ -1250,7 +1250,7 @@ def test_a_run_killed_outright_still_lists_the_failures_of_the_archives_it_finis
     assert (out / "scrape.jsonl").exists()
     result = invoke("clean", archive, tmp_path / "page.html.gz", "-o", out, "-j", "1")
     assert result.exit_code == 1, result.output
-    assert "plus 1 earlier failures in archives already done" in " ".join(result.output.split())
+    assert "plus 1 earlier failure in archives already done" in " ".join(result.output.split())
     [error] = jsonl(out / "boilerclf-errors.jsonl")
     assert (error["source"], error["position"]) == (str(archive), 1) and "not JSON" in error["reason"]
     assert sorted(p.name for p in out.iterdir()) == ["boilerclf-errors.jsonl", "boilerclf-run.json", "page.txt",
@@ -1279,7 +1279,7 @@ def test_an_errors_file_that_cannot_be_written_is_reported_in_one_line(tmp_path,
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     output = " ".join(result.output.split())
     assert "cannot write the errors file: No space left on device" in output
-    assert "cleaned 1 pages from 1 inputs" in output and "1 failed" in output
+    assert "cleaned 1 page from 1 input" in output and "1 failed" in output
 
 
 def test_temporary_files_of_the_errors_and_options_files_of_a_killed_run_are_removed(tmp_path):
@@ -1331,5 +1331,5 @@ def test_an_overwrite_run_killed_after_redoing_an_archive_lists_its_failures_onc
     clean_killed_after_the_first_input(archive, tmp_path / "page.html.gz", "-o", out, "-j", "1", "--overwrite")
     result = invoke("clean", archive, tmp_path / "page.html.gz", "-o", out, "-j", "1")
     assert result.exit_code == 1, result.output
-    assert "plus 1 earlier failures in archives already done" in " ".join(result.output.split())
+    assert "plus 1 earlier failure in archives already done" in " ".join(result.output.split())
     assert [e["position"] for e in jsonl(out / "boilerclf-errors.jsonl")] == [1]
