@@ -108,7 +108,9 @@ def load_copy(copy: str, model_path: Optional[str] = None) -> Model:
     try:
         return load_model(copy)
     except ModelError as e:  # a damaged file: say which one the user gave
-        raise ModelError(str(e).replace(copy, str(_model_source(model_path)))) from None
+        from .card import model_path as source
+
+        raise ModelError(str(e).replace(copy, str(source(model_path)))) from None
 
 
 @contextlib.contextmanager
@@ -667,12 +669,6 @@ def model_copy(model: Model) -> Iterator[str]:
         yield str(copy)
 
 
-def _model_source(model_path: Optional[str]) -> Path:
-    from .card import DEFAULT_MODEL
-
-    return Path(model_path).expanduser() if model_path else DEFAULT_MODEL
-
-
 @contextlib.contextmanager
 def model_file(model_path: Optional[str]) -> Iterator[tuple[str, dict]]:
     """A copy of the model file at `model_path` (default: the shipped model), in a private temporary
@@ -683,9 +679,9 @@ def model_file(model_path: Optional[str]) -> Iterator[tuple[str, dict]]:
     idle one stops, joblib replaces one), and joblib keeps it for this process's later runs. A model
     saved at the path meanwhile, or the file deleted, gave pages another model than the one the
     run checked and recorded; so did a `~` or relative path read in a worker's older home or folder."""
-    from .card import read_card
+    from .card import model_path as named, read_card
 
-    source = _model_source(model_path)
+    source = named(model_path)
     read_card(source)  # its errors: no such file, not a model, an incompatible one
     try:
         data = source.read_bytes()

@@ -70,9 +70,14 @@ def check_compatible(meta: dict, path: Path) -> None:
                          ". Retrain it with `boilerclf train DATA -o MODEL` on this installation.")
 
 
+def model_path(path: Path | str | None = None) -> Path:
+    """The model file that `path` names: the shipped model for None, `~` in the home folder."""
+    return Path(path).expanduser() if path is not None else DEFAULT_MODEL
+
+
 def read_card(path: Path | str | None = None) -> dict:
     """The card of a model this installation can load (default: the shipped model)."""
-    path = Path(path).expanduser() if path is not None else DEFAULT_MODEL
+    path = model_path(path)
     meta = read_meta(path)
     check_compatible(meta, path)
     return meta

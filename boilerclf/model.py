@@ -28,7 +28,7 @@ from sklearn.pipeline import Pipeline
 from .batch import write_atomic
 from .context import ContextClassifier, decide
 from .dataset import EXTRACT, fingerprint, with_text_views
-from .card import DEFAULT_MODEL, ESTIMATORS, FEATURES_VERSION, FORMAT, MANIFEST, library_versions, read_card
+from .card import ESTIMATORS, FEATURES_VERSION, FORMAT, MANIFEST, library_versions, model_path, read_card
 from .features import BlockFeatures
 from .page import LABELS, Block, ModelError, Page
 from .render import output_text, to_json
@@ -438,7 +438,7 @@ def load_model(path: Path | str | None = None) -> Model:
     """
     import skops.io as sio  # here, not at the top: importing it imports all of scikit-learn (~2.7 s)
 
-    path = Path(path).expanduser() if path is not None else DEFAULT_MODEL
+    path = model_path(path)
     meta = read_card(path)
     try:
         with zipfile.ZipFile(path) as archive:

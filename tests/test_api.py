@@ -117,7 +117,7 @@ def test_predict_pages_given_html_says_to_segment_it():
 
 
 def test_model_card_holds_what_a_user_needs():
-    meta = read_meta(boilerclf.model.DEFAULT_MODEL)
+    meta = read_meta(boilerclf.card.DEFAULT_MODEL)
     for key in ("labels", "features_version", "versions", "trained_at", "data", "cv"):
         assert key in meta
     assert set(meta["data"]["blocks_per_label"]) == set(boilerclf.LABELS)
@@ -150,7 +150,7 @@ MARKER = str(ROOT / ".payload-ran")
 def test_loading_a_malicious_file_refuses_and_never_runs_its_payload(kind, tmp_path):
     import os
 
-    good = zipfile.ZipFile(boilerclf.model.DEFAULT_MODEL)
+    good = zipfile.ZipFile(boilerclf.card.DEFAULT_MODEL)
     meta = json.loads(good.read(MANIFEST))
     path = tmp_path / "evil.boilerclf"
     if kind == "pickle-as-model":
