@@ -144,8 +144,8 @@ def warn(message: str) -> None:
 
 
 def _many(count: int, noun: str) -> str:
-    """`1 page`, `2 pages`: a summary that reads right for one input too."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+    """`1 page`, `2 pages`: a summary that reads right for one input too (a hand-made model card's count as it is)."""
+    return f"{format(count, ',') if isinstance(count, int) else count} {noun}{'' if count == 1 else 's'}"
 
 
 def _some_blocks(indices: list[int]) -> str:
@@ -424,7 +424,7 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
     if as_json:
         print(to_json(result, indent=1))
         return
-    _print_scores(result, f"{result['pages']} pages" + (" and their text-only views" if text_views else ""))
+    _print_scores(result, _many(result["pages"], "page") + (" and their text-only views" if text_views else ""))
     table = _table("Worst pages", "page", "blocks", "errors", "accuracy")
     for row in result["worst_pages"]:
         table.add_row(escape(row["page"]), str(row["blocks"]), str(row["errors"]), f"{row['accuracy']:.3f}")
@@ -564,7 +564,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                 def progressed(n: int) -> None:  # pages, archives' records too: a big archive is one input for long
                     nonlocal labelled
                     labelled += n
-                    progress.update(task, rate=f"{labelled:,} pages, "
+                    progress.update(task, rate=f"{_many(labelled, 'page')}, "
                                                f"{labelled / max(time.monotonic() - start, 1e-9):.1f} pages/s")
 
                 for result in batch.run(todo, settings, n_jobs=n_jobs, backend=backend,
@@ -725,7 +725,7 @@ def _card(path: Path, meta: dict) -> str:
     labels, versions = meta.get("labels"), meta.get("versions")
     training: object
     try:
-        training = (f"{data['pages']} pages from {data['sites']} sites, fingerprint {data['fingerprint']}, "
+        training = (f"{_many(data['pages'], 'page')} from {_many(data['sites'], 'site')}, fingerprint {data['fingerprint']}, "
                     f"blocks per label {data['blocks_per_label']}, unlabelled {data['unlabelled_blocks']}")
     except (KeyError, TypeError):
         training = data  # as it is
@@ -754,9 +754,9 @@ def stats(data: List[Path] = typer.Argument(..., metavar="DATA...", help="Labell
         return
     out = _Console(highlight=False, markup=False)
     without = counts["pages_without_language"]
-    out.print(f"{counts['pages']} pages, {counts['sites']} sites, {counts['languages']} languages"
-              + (f" ({without} pages with none in a manifest)" if without else "")
-              + f", {counts['unlabelled_blocks']} unlabelled blocks; pages per corpus: {counts['pages_per_corpus']}")
+    out.print(f"{_many(counts['pages'], 'page')}, {_many(counts['sites'], 'site')}, {_many(counts['languages'], 'language')}"
+              + (f" ({_many(without, 'page')} with none in a manifest)" if without else "")
+              + f", {_many(counts['unlabelled_blocks'], 'unlabelled block')}; pages per corpus: {counts['pages_per_corpus']}")
     table = _table("Pages and labelled blocks per language", "language", "pages", *LABELS)
     rows = [("all", counts["pages"], counts["blocks_per_label"]), ("sites", "", counts["sites_per_label"]),
             *((language, counts["pages_per_language"][language], per_label)

@@ -1,6 +1,7 @@
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -348,7 +349,7 @@ def test_stats_counts_sites_as_train_does_pages_per_language_and_refuses_no_page
     assert counts["sites"] == len({page.site for page in read_pages([data])}) == 2  # x and y
     assert (counts["languages"], counts["pages_per_language"], counts["pages_without_language"]) == (1, {"de": 1}, 2)
     shown = invoke("stats", data).stdout
-    assert "1 languages (2 pages with none in a manifest)" in " ".join(shown.split())
+    assert "1 language (2 pages with none in a manifest)" in " ".join(shown.split())
     de_row = [line.split("│")[1:3] for line in shown.splitlines() if line.startswith("│ de")]
     assert [[cell.strip() for cell in row] for row in de_row] == [["de", "1"]]  # its pages
     (tmp_path / "empty").mkdir()
@@ -537,3 +538,35 @@ def test_train_help_gives_what_the_context_stage_adds_to_the_shipped_model():
     cv = read_meta(DEFAULT_MODEL)["cv"]
     said = re.search(r"\+(0\.\d+) macro F1", " ".join(invoke("train", "--help").output.split()))
     assert said and float(said.group(1)) == round(cv["macro_f1"] - cv["without_context"]["macro_f1"], 3)
+
+
+def test_counts_of_one_read_in_the_singular(tmp_path, small_model_path, monkeypatch):
+    """`clean`, `label` and `train` say `1 page`; `stats`, `evaluate`, `info` and clean's progress said `1 pages`."""
+    import io
+    import zipfile
+
+    from boilerclf import cli
+
+    data = tmp_path / "one"
+    data.mkdir()
+    (data / "x.html").write_text('<html><body><nav data-label="navigation"><a href="/">Home</a></nav><p data-label='
+                                 '"content">Story about the council budget.</p><p>A line no one labelled.</p></body></html>')
+    result = invoke("stats", data)
+    assert result.exit_code == 0, result.output
+    assert "1 page, 1 site, 0 languages (1 page with none in a manifest), 1 unlabelled block;" in one_line(result)
+    result = invoke("evaluate", data, "--model", small_model_path)
+    assert result.exit_code == 0, result.output
+    assert "1 page" in result.stdout and "1 pages" not in result.stdout
+    model = tmp_path / "one.boilerclf"
+    with zipfile.ZipFile(small_model_path) as good, zipfile.ZipFile(model, "w") as one:
+        meta = json.loads(good.read("meta.json"))
+        meta["data"].update(pages=1, sites=1)
+        one.writestr("meta.json", json.dumps(meta))
+        one.writestr("estimators.skops", good.read("estimators.skops"))
+    result = invoke("info", model)
+    assert result.exit_code == 0 and "training data: 1 page from 1 site," in one_line(result), result.output
+    shown = io.StringIO()  # the progress bar, as a terminal shows it
+    monkeypatch.setattr(cli, "err", cli._Console(file=shown, force_terminal=True, width=200, highlight=False))
+    result = invoke("clean", NEWS_PAGE, "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert " 1 page, " in shown.getvalue() and not re.search(r"(?<![\d.,])1 pages", shown.getvalue())  # 21.1 pages/s is fine
