@@ -538,7 +538,8 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         unknown = [k for k in settings.keep if k not in known]
         if unknown:
             warn(f"the model was trained without {', '.join(unknown)} blocks and never gives that label")
-        made_by = f"the model trained {meta.get('trained_at')} on data {(meta.get('data') or {}).get('fingerprint')}"
+        data = meta.get("data")  # a hand-made or older card's may be null, or anything
+        made_by = f"the model trained {meta.get('trained_at')} on data {data.get('fingerprint') if isinstance(data, dict) else None}"
         guard(batch.check_options, outdir, fmt, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
               redo=len(todo) == len(found))
         pages = skipped = 0

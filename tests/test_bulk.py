@@ -384,7 +384,7 @@ def test_a_parallel_run_warns_of_a_kept_label_the_model_lacks_whatever_its_card_
     two = tmp_path / "two.boilerclf"
     train(read_pages(sorted(data.glob("*.txt"))), cv_folds=0, context=False).save(two)
     src = news_folder(tmp_path, 4)
-    for labels in (None, "absent", "no data"):  # and a card whose `data` is null: a traceback with either --jobs
+    for labels in (None, "absent", "no data", "data said"):  # and a card whose `data` is null or a note: a traceback
         model = tmp_path / f"{labels}.boilerclf"
         with zipfile.ZipFile(two) as good, zipfile.ZipFile(model, "w") as odd:
             for item in good.namelist():
@@ -395,6 +395,8 @@ def test_a_parallel_run_warns_of_a_kept_label_the_model_lacks_whatever_its_card_
                         del meta["labels"]
                     elif labels == "no data":
                         meta["data"] = None
+                    elif labels == "data said":
+                        meta["data"] = "the 2024 crawl, 500 pages"
                     else:
                         meta["labels"] = labels
                     content = json.dumps(meta).encode()
