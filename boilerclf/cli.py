@@ -583,6 +583,11 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                     progress.advance(task)
         except ModelError as e:  # the model file, read whole by a worker, is damaged
             fail(str(e))
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM: how far it got, and how to go on
+            err.print(escape(f"interrupted: cleaned {_many(pages, 'page')} from {len(redone):,} of "
+                             f"{_many(len(todo), 'input')} ({len(failures)} failed); rerun the same command to go on: "
+                             "it skips the finished outputs"))
+            raise typer.Exit(130) from None
         finally:  # an interrupted run still lists what failed in the archives it finished
             batch.remove_temporary(map(output_of, todo))  # those of the pages its stopped workers were writing
             listed = _write_errors(outdir, failures, done())

@@ -662,6 +662,9 @@ def test_temporary_files_of_stopped_workers_and_killed_runs_are_removed(tmp_path
     monkeypatch.setattr(batch, "run", stopped)
     result = invoke("clean", tmp_path / "a.jsonl", tmp_path / "b.jsonl", "-o", out, "-j", "1")
     assert result.exit_code == 130
+    # how far it got, and how to go on (it said nothing)
+    assert "interrupted: cleaned 1 page from 1 of 2 inputs (0 failed); rerun the same command to go on" \
+        in " ".join(result.output.split()), result.output
     assert sorted(p.name for p in out.iterdir()) == [".notes.txt.0123456789ab.part", "a.jsonl", "boilerclf-run.json"]
 
 
