@@ -48,7 +48,8 @@ def run(args):
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    command.wait()
+    if command.wait() not in (0, 1):  # 1: some pages failed, as any crawl has; else the figures would mean nothing
+        sys.exit(f"`boilerclf {' '.join(args)}` exited with {command.returncode}: rerun it to see why")
     elapsed = time.perf_counter() - start
     sampler.join()
     return elapsed, peaks
