@@ -202,12 +202,6 @@ def _todo(found: list[Source], output_of: Callable[[Source], Path], outdir: Path
     return batch.pending(found, output_of, overwrite)
 
 
-def _usable_cpus() -> int:
-    from joblib import cpu_count
-
-    return cpu_count()
-
-
 def _check_writable(folder: Path) -> None:
     """Fail now, not after hours of work, if outputs cannot be written into `folder`."""
     import tempfile
@@ -520,8 +514,9 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                  f"whatever --format says (--format {fmt} applies to the page files)")
         _check_writable(outdir)
         guard(stack.enter_context, batch.folder_lock(outdir))
-        # --jobs 0: the CPUs this process may use (its affinity, a container's quota), not all the machine's
-        n_jobs = min(jobs or _usable_cpus(), max(batch.task_count(todo), 1))  # no idle workers to start
+        from joblib import cpu_count  # --jobs 0: the CPUs this process may use (affinity, a container's quota)
+
+        n_jobs = min(jobs or cpu_count(), max(batch.task_count(todo), 1))  # no idle workers to start
         # fail fast on a bad model: local workers load it themselves, from a copy of the file whose
         # card is checked here (the path may get another model during the run), so here its card is enough
         clf: Optional[Model] = None
