@@ -106,10 +106,19 @@ _TEXT_MAGIC = tuple((magic.decode("latin-1"), what) for magic, what in _MAGIC if
 def sniff_binary_text(text: str) -> None:
     """Refuse a PDF, PNG, ZIP… given as a str: bytes that a caller decoded (`requests`' `r.text` of a
     PDF link, a JSONL archive's `html`) were labelled as a page of gibberish, where their bytes are
-    refused. Only signatures that survive any decoding are looked for: a JPEG's is all non-ASCII."""
+    refused. Signatures are looked for where they survive any decoding (a JPEG's is all non-ASCII)."""
     for magic, what in _TEXT_MAGIC:
         if len(text) >= len(magic) and all(m == t or (m >= "\x80" and t >= "\x80") for m, t in zip(magic, text)):
             raise InputError(f"binary data, not a page ({what})")
+    # the others (a JPEG, gzip) by what decoding makes of their bytes: ~10% control characters and
+    # ~40% U+FFFD (UTF-8) or Latin-1 letters; a page with stray control bytes is still mostly markup
+    head = text[:4096]
+    if len(_TEXT_CONTROL.findall(head)) > max(4, len(head) * 0.02) and len(_UNDECODED.findall(head)) > len(head) * 0.2:
+        raise InputError("binary data, not a page (too many control characters)")
+
+
+_TEXT_CONTROL = re.compile(_CONTROL.pattern.decode("latin-1"))
+_UNDECODED = re.compile("[\x80-\xff\ufffd]")  # what decoding makes of non-ASCII bytes that are no text
 
 
 #: charset-normalizer's names of the encodings browsers decode (WHATWG), less the Mac ones they never guess

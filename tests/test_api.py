@@ -425,3 +425,15 @@ def test_classify_many_in_processes_from_threads_at_once_does_not_hang():
     assert "hung" not in out, "classify_many calls from two threads hung"
     assert process.returncode == 0, err
     assert out.strip() == str([True] * 6)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "cp1252"])
+def test_gzip_or_jpeg_bytes_given_as_a_str_are_refused(encoding):
+    """Signatures with fewer than three ASCII bytes (gzip's, a JPEG's) do not survive decoding: a
+    corpus page's gzip file given as `r.text` was labelled as a page of gibberish."""
+    model = boilerclf.load_model()
+    for path in sorted((CORPUS / "trafilatura-eval" / "html").glob("*.html.gz"))[:3]:
+        with pytest.raises(boilerclf.InputError, match=re.escape("binary data, not a page (too many control")):
+            model.classify(path.read_bytes().decode(encoding, errors="replace"))
+    stray = PAGES[0].decode().replace("<body", "\x01\x02\x03\x04\x05\x06\x07<body", 1)
+    assert model.clean(stray) == model.clean(PAGES[0])  # a page with stray control characters is still read
