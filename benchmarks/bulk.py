@@ -1,8 +1,9 @@
 """Bulk-cleaning figures: --jobs 1 against --jobs 2 throughput, and peak memory (RSS).
 
-Usage: python benchmarks/bulk.py [N_PAGES] [JOBS,...] [warc]   (default 2000 pages, jobs 1,2; copies
-corpus pages into a temp folder, or with `warc` into one WARC.gz archive as a crawl gives them;
-e.g. `bulk.py 10000 2` for the memory figure on 10,000 pages)
+Usage: python benchmarks/bulk.py [N_PAGES] [JOBS,...] [warc] [--repeat=K]   (default 2000 pages, jobs 1,2;
+copies corpus pages into a temp folder, or with `warc` into one WARC.gz archive as a crawl gives them;
+e.g. `bulk.py 10000 2` for the memory figure on 10,000 pages; `--repeat=5` runs five rounds of every
+--jobs in turn and gives the median --jobs 2 / --jobs 1 ratio, steadier than one round)
 Memory is sampled twice a second over the command and every process it starts (its workers
 fork from a forkserver, which the command never waits for, so getrusage of the children misses
 them): the peak resident set (RSS) of the largest single process, and the peak of the whole tree's
@@ -67,7 +68,9 @@ def write_warc(path, pages):
                                                           payload=io.BytesIO(page), http_headers=headers))
 
 
-def main(n=2000, jobs_list=(1, 2), warc=False):
+def main(n=2000, jobs_list=(1, 2), warc=False, repeat=1):
+    import statistics
+
     sources = sorted(CORPUS.glob("*/html/*.html.gz")) + sorted(CORPUS.glob("readability-pages/*/source.html.gz"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "pages"
@@ -77,17 +80,25 @@ def main(n=2000, jobs_list=(1, 2), warc=False):
             write_warc(folder / "crawl.warc.gz", pages)
         for i, page in enumerate([] if warc else pages):
             (folder / f"{i:06d}.html").write_bytes(page)
-        timings = {}
-        for jobs in jobs_list:
-            out = Path(tmp) / f"out{jobs}"
-            timings[jobs], (rss, pss) = run(["clean", str(folder), "-o", str(out), "-j", str(jobs)])
-            print(f"--jobs {jobs}: {n / timings[jobs]:.1f} pages/s ({timings[jobs]:.1f} s for {n} pages); peak RSS "
-                  f"of one process {rss:.0f} MB, of all together (PSS) {pss:.0f} MB", flush=True)
-            shutil.rmtree(out)
-        if 1 in timings and 2 in timings:
-            print(f"--jobs 2 / --jobs 1 throughput: {timings[1] / timings[2]:.2f}x")
+        ratios = []
+        for _ in range(repeat):  # rounds of every --jobs in turn: the machine's speed drifts by ~10 %
+            timings = {}
+            for jobs in jobs_list:
+                out = Path(tmp) / f"out{jobs}"
+                timings[jobs], (rss, pss) = run(["clean", str(folder), "-o", str(out), "-j", str(jobs)])
+                print(f"--jobs {jobs}: {n / timings[jobs]:.1f} pages/s ({timings[jobs]:.1f} s for {n} pages); peak RSS "
+                      f"of one process {rss:.0f} MB, of all together (PSS) {pss:.0f} MB", flush=True)
+                shutil.rmtree(out)
+            if 1 in timings and 2 in timings:
+                ratios.append(timings[1] / timings[2])
+                print(f"--jobs 2 / --jobs 1 throughput: {ratios[-1]:.2f}x", flush=True)
+        if len(ratios) > 1:
+            print(f"over {len(ratios)} rounds: median {statistics.median(ratios):.2f}x, "
+                  f"{min(ratios):.2f}-{max(ratios):.2f}x")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000,
-         tuple(int(j) for j in sys.argv[2].split(",")) if len(sys.argv) > 2 else (1, 2), "warc" in sys.argv[3:])
+    args = [a for a in sys.argv[1:] if not a.startswith("--repeat=")]
+    rounds = [int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--repeat=")]
+    main(int(args[0]) if args else 2000, tuple(int(j) for j in args[1].split(",")) if len(args) > 1 else (1, 2),
+         "warc" in args[2:], rounds[-1] if rounds else 1)
