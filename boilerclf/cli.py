@@ -282,7 +282,8 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
                                        "its neighbours' (+0.041 macro F1 on the shipped data); it learns from the out-of-fold "
                                        "predictions of the --folds folds (3 with --folds 0), so it needs at least as "
                                        "many labelled pages."),
-          as_json: bool = typer.Option(False, "--json", help="Print the cross-validation scores as one JSON object."),
+          as_json: bool = typer.Option(False, "--json", help="Print the cross-validation scores as one JSON object "
+                                       "(null with --folds 0, which skips them, as in the model card)."),
           ) -> None:
     """Train a block classifier on labelled pages and save it.
 
@@ -324,7 +325,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
     err.print(f"{_many(info['pages'], 'page')} from {_many(info['sites'], 'site')}; labelled blocks per label"
               + (" (HTML pages, their text and extracts)" if info["text_views"] else "") + f": {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
     if as_json:
-        print(to_json(model.meta["cv"] or {}, indent=1))
+        print(to_json(model.meta["cv"], indent=1))  # null without cross-validation: `{}` read as scores with none in them
     elif model.meta["cv"]:
         _print_cv(model.meta["cv"])
     by_site = bool(model.meta["cv"]) and model.meta["cv"]["grouped_by"] == "site"

@@ -570,3 +570,19 @@ def test_counts_of_one_read_in_the_singular(tmp_path, small_model_path, monkeypa
     result = invoke("clean", NEWS_PAGE, "-o", tmp_path / "out", "-j", "1")
     assert result.exit_code == 0, result.output
     assert " 1 page, " in shown.getvalue() and not re.search(r"(?<![\d.,])1 pages", shown.getvalue())  # 21.1 pages/s is fine
+
+
+def test_train_json_prints_the_scores_or_null_without_cross_validation(tmp_path, sample_pages):
+    """`--folds 0 --json` printed `{}`: an object of scores with none in them, where the card says null."""
+    from boilerclf.card import read_meta
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for page in sample_pages[:3]:
+        shutil.copy(page, data / page.name)
+    for folds in ("0", "2"):
+        model = tmp_path / f"m{folds}.boilerclf"
+        result = invoke("train", data, "-o", model, "--folds", folds, "--no-context", "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == read_meta(model)["cv"]
+    assert json.loads(result.stdout)["folds"] == 2
