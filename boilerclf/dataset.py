@@ -195,7 +195,7 @@ def stats(inputs: Iterable[Path | str]) -> dict:
         language = entry.get("language")
         pages += 1
         sites.add(page.site)
-        per_corpus[entry.get("corpus", "unknown")] += 1
+        per_corpus[entry.get("corpus") or "unknown"] += 1  # a null one too, as a null language is none
         unlabelled += sum(b.label is None for b in page.blocks)
         counts = Counter(b.label for b in page.blocks if b.label is not None)
         per_label.update(counts)

@@ -586,3 +586,13 @@ def test_train_json_prints_the_scores_or_null_without_cross_validation(tmp_path,
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout) == read_meta(model)["cv"]
     assert json.loads(result.stdout)["folds"] == 2
+
+
+def test_stats_counts_a_null_corpus_as_unknown(tmp_path, sample_pages):
+    """A manifest's `"corpus": null` (allowed, as a null language is) was counted as a corpus of its own, `null`."""
+    data = tmp_path / "set"
+    data.mkdir()
+    for page in sample_pages[:2]:
+        shutil.copy(page, data / page.name)
+    (data / "pages.jsonl").write_text(json.dumps({"file": sample_pages[0].name, "corpus": None}) + "\n")
+    assert json.loads(invoke("stats", data, "--json").stdout)["pages_per_corpus"] == {"unknown": 2}
