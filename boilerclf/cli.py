@@ -719,12 +719,14 @@ def info(model: Optional[Path] = typer.Argument(None, metavar="[MODEL]",
             _print_cv(meta["cv"])
         except (KeyError, TypeError, AttributeError, ValueError):  # a hand-made or damaged card
             out.print(f"cross-validation: {json.dumps(meta['cv'])[:500]}")
+    elif "cv" in meta:  # else a model trained with --folds 0 looked like one whose scores were lost
+        out.print("cross-validation: none (trained with --folds 0)")
 
 
 def _card(path: Path, meta: dict) -> str:
     """The model card, a line per field it has: a hand-made or older `meta.json` may lack some."""
     data: Any = meta.get("data")
-    labels, versions = meta.get("labels"), meta.get("versions")
+    labels, versions, context = meta.get("labels"), meta.get("versions"), meta.get("context")
     training: object
     try:
         training = (f"{_many(data['pages'], 'page')} from {_many(data['sites'], 'site')}, fingerprint {data['fingerprint']}, "
@@ -735,7 +737,8 @@ def _card(path: Path, meta: dict) -> str:
               "labels": ", ".join(map(str, labels)) if isinstance(labels, list) else labels,
               "feature extractor version": meta.get("features_version"),
               "versions": ", ".join(f"{k} {v}" for k, v in versions.items()) if isinstance(versions, dict) else versions,
-              "training data": training}
+              "training data": training,
+              "context stage": ("yes" if context else "no (trained with --no-context)") if isinstance(context, bool) else context}
     return "\n".join([f"model: {path}"] + [f"{name}: {value}" for name, value in fields.items() if value is not None])
 
 

@@ -596,3 +596,17 @@ def test_stats_counts_a_null_corpus_as_unknown(tmp_path, sample_pages):
         shutil.copy(page, data / page.name)
     (data / "pages.jsonl").write_text(json.dumps({"file": sample_pages[0].name, "corpus": None}) + "\n")
     assert json.loads(invoke("stats", data, "--json").stdout)["pages_per_corpus"] == {"unknown": 2}
+
+
+def test_info_says_a_model_has_no_cross_validation_or_context_stage(tmp_path, sample_pages, small_model_path):
+    """A model trained with --folds 0 --no-context showed neither: its card looked like one whose scores were lost."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(sample_pages[0], data / sample_pages[0].name)
+    model = tmp_path / "m.boilerclf"
+    assert invoke("train", data, "-o", model, "--folds", "0", "--no-context").exit_code == 0
+    shown = invoke("info", model).stdout
+    assert "context stage: no (trained with --no-context)" in shown
+    assert "cross-validation: none (trained with --folds 0)" in shown
+    shown = invoke("info", small_model_path).stdout
+    assert "context stage: yes" in shown and "cross-validation: none" not in shown and "Cross-validation" in shown
