@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import uuid
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
@@ -146,7 +147,31 @@ def serialize(page: Page) -> bytes:
     if page.tree is None:
         return "".join(f"{b.label or UNLABELLED}\t{b.text}\n" for b in page.blocks).encode()
     declare_utf8(page.tree)
-    return lxml.html.tostring(page.tree, encoding="utf-8", doctype="<!DOCTYPE html>")
+    return to_html(page.tree).encode()
+
+
+#: elements whose text libxml2 reads raw (markup and entities as they stand) but escapes when it writes
+#: it, unlike a script's or a style's
+RAW_TEXT = ("iframe", "noembed", "noframes", "xmp")
+
+
+def to_html(tree) -> str:
+    """The page as HTML, raw-text elements' text written as it was read: escaped, each `relabel`
+    added an `&amp;` (`&amp;amp;lt;`…) and changed the text of an `<xmp>` or `<noembed>` block."""
+    token = uuid.uuid4().hex
+    raw = {f"{token}n{i}n": el for i, el in enumerate(tree.iter(*RAW_TEXT))
+           if el.text and not len(el) and f"</{el.tag}" not in el.text.lower()}  # else it would end early
+    texts = {mark: el.text for mark, el in raw.items()}
+    for mark, el in raw.items():
+        el.text = mark
+    try:
+        html = lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
+    finally:
+        for mark, el in raw.items():
+            el.text = texts[mark]
+    for mark, text in texts.items():
+        html = html.replace(mark, text, 1)
+    return html
 
 
 def write_labelled(path: Path, page: Page, *, through_links: bool = False) -> None:

@@ -122,3 +122,18 @@ def test_a_labelled_text_page_saved_with_a_bom_and_crlf_is_read_with_its_labels(
     assert [(b.label, b.text) for b in read_labelled(path).blocks] == [
         ("navigation", "Skip to main content"), ("content", "US envoy presses Russia")]
     assert [b.text for b in read_page(path).blocks] == ["Skip to main content", "US envoy presses Russia"]
+
+
+def raw_texts(page) -> list[str]:
+    return [el.text for el in page.tree.iter("iframe", "noembed", "noframes", "xmp") if el.text]
+
+
+def test_rewriting_a_page_keeps_the_raw_text_of_its_iframes_and_xmp_as_it_was(tmp_path):
+    """libxml2 reads their text raw but escaped it when writing: each `relabel` added an `&amp;`
+    (`&lt;noframe&gt;` became `&amp;lt;noframe&amp;gt;`), and an `<xmp>` block's text changed."""
+    page = read_page(CORPUS / "newspaper-pages" / "html" / "telegraph.co.uk1.html.gz")
+    before = raw_texts(page)
+    assert any(text.startswith("<noframe>Twitter: ") for text in before)  # its tweets' fallback text
+    assert raw_texts(reread(reread(page, tmp_path), tmp_path)) == before
+    xmp = segment("<p>Tom and Jerry</p><xmp>Tom &amp; Jerry <3</xmp>")
+    assert [b.text for b in reread(reread(xmp, tmp_path), tmp_path).blocks] == ["Tom and Jerry", "Tom &amp; Jerry <3"]
