@@ -323,7 +323,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
         raise typer.Exit(130)
     info = model.meta["data"]
     err.print(f"{_many(info['pages'], 'page')} from {_many(info['sites'], 'site')}; labelled blocks per label"
-              + (" (HTML pages, their text and extracts)" if info["text_views"] else "") + f": {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
+              + (" (HTML pages, their text and extracts)" if info["text_views"] and _any_html(pages) else "") + f": {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
     if as_json:
         print(to_json(model.meta["cv"], indent=1))  # null without cross-validation: `{}` read as scores with none in them
     elif model.meta["cv"]:
@@ -335,6 +335,11 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
              "--folds.")
     _warn_thin_labels(pages, folds if by_site else 0)
     err.print(escape(f"saved {output}"))
+
+
+def _any_html(pages: list[Page]) -> bool:
+    """Whether text views were made: only of HTML pages, so a set of text pages has none."""
+    return any(page.tree is not None for page in pages)
 
 
 def _page_files(data: List[Path], what: str = "inputs") -> list[Path]:

@@ -610,3 +610,15 @@ def test_info_says_a_model_has_no_cross_validation_or_context_stage(tmp_path, sa
     assert "cross-validation: none (trained with --folds 0)" in shown
     shown = invoke("info", small_model_path).stdout
     assert "context stage: yes" in shown and "cross-validation: none" not in shown and "Cross-validation" in shown
+
+
+def test_train_on_text_pages_does_not_claim_html_pages_and_extracts(tmp_path, sample_pages):
+    """Trained on `label<TAB>text` pages alone, the block counts were said to be of "HTML pages, their text and extracts"."""
+    data = tmp_path / "text"
+    data.mkdir()
+    for page in sample_pages[:3]:
+        lines = "".join(f"{b.label or '-'}\t{b.text}\n" for b in read_labelled(page).blocks)
+        (data / f"{page.stem}.txt").write_text(lines, encoding="utf-8")
+    result = invoke("train", data, "-o", tmp_path / "m.boilerclf", "--folds", "0")
+    assert result.exit_code == 0, result.output
+    assert "3 pages from 3 sites; labelled blocks per label: {" in one_line(result)
