@@ -647,7 +647,8 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
     `boilerclf relabel` (or any editor). Pages already in the output folder are left as
     they are, so corrections are never overwritten. The pages' entries in `pages.jsonl`
     manifests (site, url) are added to the output folder's `pages.jsonl` under the copies'
-    names, so that `train` groups them by the same sites.
+    names, so that `train` groups them by the same sites, with a `labelling` that says their
+    labels are the model's.
 
     A page that cannot be read is reported on stderr and the others go on; the exit
     status is 1 if any page failed.
@@ -685,8 +686,11 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
             elif outvoted:
                 warn(f"{source.path}: {_some_blocks(outvoted)} took another label than predicted: that of most of "
                      "their element's text")
-    carried = [{**entry, "file": output_of(s).relative_to(outdir).as_posix()} for s, entry in entries
-               if output_of(s).is_file()]
+    # the copies' labels are the model's: an entry's `labelling` (training_data's: "every block read and
+    # corrected by an annotator") no longer says how they were made
+    made = f"pre-labelled by `boilerclf label` with {model or 'the shipped model'}; not yet checked"
+    carried = [{**entry, "file": output_of(s).relative_to(outdir).as_posix(), "labelling": made}
+               for s, entry in entries if output_of(s).is_file()]
     added = guard(extend_manifest, outdir, carried, exit_code=1) if carried else 0
     err.print(escape(f"labelled {_many(len(todo) + len(missing) - failed, 'page')} into {outdir}, {failed} failed; kept "
                      f"{len(found) - len(todo)} already there (--overwrite replaces them)"

@@ -497,7 +497,6 @@ def test_clean_html_of_a_latin1_page_declares_utf8_and_archives_say_their_format
     assert result.exit_code == 0 and "whatever --format says" in " ".join(result.output.split())
 
 
-
 def test_label_carries_the_manifest_entries_of_its_pages_to_the_labelled_copies(tmp_path, small_model_path):
     """`label my_pages/ -o labelled/` wrote no manifest, and the copies are renamed (`x.html.gz` →
     `x.html`) so a copied one would not match: `train labelled/` grouped the pages by their URLs'
@@ -512,7 +511,8 @@ def test_label_carries_the_manifest_entries_of_its_pages_to_the_labelled_copies(
                                          b"long enough to be a paragraph of its own.</p></body></html>")
     (src / "c.html").write_bytes(b"<p>Unlisted page with a paragraph of text.</p>")
     (src / "pages.jsonl").write_text(
-        json.dumps({"file": "a.html.gz", "site": "my.example", "url": "https://my.example/a", "language": "en"}) + "\n"
+        json.dumps({"file": "a.html.gz", "site": "my.example", "url": "https://my.example/a", "language": "en",
+                    "labelling": "every block read and corrected by an annotator"}) + "\n"
         + json.dumps({"file": "sub/b.html", "site": "my.example", "language": "de"}) + "\n")
     out = tmp_path / "labelled"
     out.mkdir()  # an entry the user wrote earlier is kept as it is
@@ -525,6 +525,8 @@ def test_label_carries_the_manifest_entries_of_its_pages_to_the_labelled_copies(
     assert sites[str(out / "c.html")][0] != "my.example"
     entries = [json.loads(line) for line in (out / "pages.jsonl").read_text().splitlines()]
     assert [e["file"] for e in entries] == ["sub/b.html", "a.html"] and entries[1]["language"] == "en"
+    # the copy's labels are the model's, not the annotator's that its source's entry tells of
+    assert entries[1]["labelling"] == f"pre-labelled by `boilerclf label` with {small_model_path}; not yet checked"
     assert "listed the manifest entries (site, url) of 1 page in" in " ".join(result.output.split())
 
 
