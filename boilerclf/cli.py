@@ -644,8 +644,8 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
     label: where it owns several blocks (text split by `<br>`, an inline promo in a
     paragraph) it gets the label of most of its text, and a warning lists the blocks that
     got another label than predicted. Review pages with `boilerclf show` and fix them with
-    `boilerclf relabel` (or any editor). Pages already in the output folder are left as
-    they are, so corrections are never overwritten. The pages' entries in `pages.jsonl`
+    `boilerclf relabel` (a text page's `label<TAB>text` lines in any editor). Pages already
+    in the output folder are left as they are, so corrections are never overwritten. The pages' entries in `pages.jsonl`
     manifests (site, url) are added to the output folder's `pages.jsonl` under the copies'
     names, so that `train` groups them by the same sites, with a `labelling` that says their
     labels are the model's.
