@@ -671,6 +671,7 @@ def label(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPUTS
     def work(source: Source) -> list[int]:
         page = clf.predict_pages([read_page(source.path)])[0]
         predicted = [b.label for b in page.blocks]
+        labelled.clear_labels(page)
         outvoted = labelled.apply_labels(page, predicted)
         labelled.write_labelled(output_of(source), page)
         return outvoted

@@ -142,6 +142,14 @@ def apply_labels(page: Page, labels: Sequence[Optional[str]]) -> list[int]:
     return [b.index for b, label in zip(page.blocks, labels) if b.label != label]
 
 
+def clear_labels(page: Page) -> None:
+    """Remove every `data-label` of an HTML page, before it is labelled anew: a site's own ("Anzeige") stayed
+    on elements that own no block, and showed through where a user later took a label off (an error)."""
+    if page.tree is not None:
+        for element in page.tree.xpath(f"//*[@{ATTRIBUTE}]"):
+            del element.attrib[ATTRIBUTE]
+
+
 def serialize(page: Page) -> bytes:
     """A labelled page as bytes: UTF-8 HTML for DOM pages, `label<TAB>text` lines otherwise."""
     if page.tree is None:

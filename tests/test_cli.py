@@ -367,6 +367,15 @@ def test_a_page_with_the_sites_own_data_label_says_so_and_how_to_start_labelling
         assert f'{name}:thedata-label="Anzeige"of<li>online921camewiththepage' in message, message
         assert f"`boilerclflabel{name}-oFOLDER`" in message
     assert copy.read_bytes() == page.read_bytes()
+    # as it says, `label` overwrites them: on the elements that own no block too (13 were left, and
+    # taking a label off an element in an editor let one show through: `show` failed)
+    assert invoke("label", page, "-o", tmp_path / "labelled").exit_code == 0
+    labelled = tmp_path / "labelled" / page.name.removesuffix(".gz")
+    assert 'data-label="Anzeige"' in gzip.decompress(page.read_bytes()).decode(errors="replace")
+    assert 'data-label="Anzeige"' not in labelled.read_text()
+    edited = tmp_path / "edited.html"
+    edited.write_text(re.sub(r' data-label="[a-z]+"', "", labelled.read_text(), count=40))
+    assert invoke("show", edited).exit_code == 0
 
 
 def test_predict_and_clean_read_a_labelled_text_page_without_its_labels(tmp_path, small_model_path):
