@@ -396,7 +396,7 @@ def _warn_thin_labels(pages: list[Page], folds: int) -> None:
         if not found:
             warn(f"no block is labelled {label}: the model will never predict it")
         elif folds and len(found) < folds:
-            warn(f"{label} blocks come from only {len(found)} site(s), fewer than the {folds} folds: some folds have "
+            warn(f"{label} blocks come from only {_many(len(found), 'site')}, fewer than the {folds} folds: some folds have "
                  "none, and its scores are rough")
 
 
@@ -516,7 +516,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         todo = _todo(found, output_of, outdir, overwrite)
         archives = sum(s.kind != "page" for s in found)
         if archives and fmt != "jsonl":
-            warn(f"{archives} WARC/JSONL archive(s): each is written as one .jsonl file, a record per line, "
+            warn(f"{_many(archives, 'WARC/JSONL archive')}: each is written as one .jsonl file, a record per line, "
                  f"whatever --format says (--format {fmt} applies to the page files)")
         _check_writable(outdir)
         guard(stack.enter_context, batch.folder_lock(outdir))
@@ -771,7 +771,8 @@ def stats(data: List[Path] = typer.Argument(..., metavar="DATA...", help="Labell
     without = counts["pages_without_language"]
     out.print(f"{_many(counts['pages'], 'page')}, {_many(counts['sites'], 'site')}, {_many(counts['languages'], 'language')}"
               + (f" ({_many(without, 'page')} with none in a manifest)" if without else "")
-              + f", {_many(counts['unlabelled_blocks'], 'unlabelled block')}; pages per corpus: {counts['pages_per_corpus']}")
+              + f", {_many(counts['unlabelled_blocks'], 'unlabelled block')}; pages per corpus: "
+              + ", ".join(f"{corpus} {n:,}" for corpus, n in counts["pages_per_corpus"].items()))
     table = _table("Pages and labelled blocks per language", "language", "pages", *LABELS)
     rows = [("all", counts["pages"], counts["blocks_per_label"]), ("sites", "", counts["sites_per_label"]),
             *((language, counts["pages_per_language"][language], per_label)
