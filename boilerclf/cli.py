@@ -273,7 +273,8 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
                                       "replaced; any other existing file is refused."),
           folds: int = typer.Option(5, min=0, help="Cross-validation folds, grouped by site (at least as many sites "
                                     "or, failing that, pages as folds); 0 skips cross-validation."),
-          jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Processes for cross-validation."),
+          jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Processes for cross-validation (0: one per CPU "
+                                   "this process may use)."),
           text_views: bool = typer.Option(True, help="Also train on text-only views of HTML pages, so the model "
                                           "works on plain-text input: each page's whole text and, for every other page, "
                                           "the span from its first content block to its last, as an extractor's output "
@@ -310,12 +311,14 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
         task = progress.add_task("reading", total=len(files))
         pages = guard(read_pages, files, progress=lambda _: progress.advance(task), exit_code=1)
     _warn_unlabelled_pages(pages)
+    from joblib import cpu_count  # --jobs 0: the CPUs this process may use, as in clean
+
     from .model import train as train_model
 
     try:
         with err.status("training", spinner="dots") as status:
-            model = guard(train_model, pages, cv_folds=folds, n_jobs=jobs, text_views=text_views, context=context,
-                          progress=lambda stage: status.update(escape(stage)))
+            model = guard(train_model, pages, cv_folds=folds, n_jobs=jobs or cpu_count(), text_views=text_views,
+                          context=context, progress=lambda stage: status.update(escape(stage)))
             status.update("saving")
         model.save(output)  # whole or not at all
     except KeyboardInterrupt:

@@ -38,7 +38,7 @@ def test_train_prints_grouped_scores_and_saves_a_model(sample_pages, tmp_path):
     for page in sample_pages[:4]:
         shutil.copy(page, data / page.name)
     (data / "extra.txt").write_text("content\tA labelled line of text.\nnavigation\tHome\nNot labelled at all\n")
-    result = invoke("train", data, "-o", tmp_path / "m.joblib", "--folds", "2")
+    result = invoke("train", data, "-o", tmp_path / "m.joblib", "--folds", "2", "-j", "0")  # 0: every CPU, as in clean
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
     assert "Cross-validation grouped by site" in output
