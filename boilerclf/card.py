@@ -3,6 +3,7 @@ loading the estimators or importing scikit-learn (~1 s), so that `boilerclf info
 parallel `clean`, whose workers load the model themselves, start at once."""
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import zipfile
@@ -20,7 +21,9 @@ FEATURES_VERSION = 4
 CHECKED_LIBRARIES = ("scikit-learn", "numpy", "scipy")
 
 
-def library_versions() -> dict[str, str]:
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict[str, str]:
+    """Read once per process: each look-up scans the installed packages (~6 ms), and every load asks."""
     versions = {"python": platform.python_version()}
     for name in ("boilerclf", *CHECKED_LIBRARIES, "skops", "lxml"):
         try:
@@ -28,6 +31,10 @@ def library_versions() -> dict[str, str]:
         except importlib_metadata.PackageNotFoundError:
             versions[name] = "unknown"
     return versions
+
+
+def library_versions() -> dict[str, str]:
+    return dict(_versions())  # a copy: the one read is kept
 
 
 def read_meta(path: Path | str) -> dict:

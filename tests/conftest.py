@@ -1,4 +1,7 @@
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +11,15 @@ TRAINING = ROOT / "training_data"
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 AL_MONITOR = SHARED / "examples" / "al-monitor-idlib.txt"
+
+
+def pytest_configure(config):
+    """The tests neither read nor fill the user's own cache of models read (`boilerclf.cache`)."""
+    os.environ["BOILERCLF_CACHE"] = tempfile.mkdtemp(prefix="boilerclf-cache-")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(os.environ.pop("BOILERCLF_CACHE", ""), ignore_errors=True)
 
 
 def manifest():
