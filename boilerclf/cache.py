@@ -30,7 +30,10 @@ def folder() -> Optional[Path]:
     chosen = os.environ.get("BOILERCLF_CACHE")
     if chosen is not None:
         return Path(chosen).expanduser() if chosen else None
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "boilerclf"
+    try:
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "boilerclf"
+    except RuntimeError:  # no home folder (a service's user): no cache
+        return None
 
 
 def key(data: bytes) -> str:

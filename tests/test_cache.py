@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -87,6 +88,13 @@ def test_the_cache_can_be_turned_off_and_keeps_few_dumps(tmp_path, small_model_p
     load_model(small_model_path)
     load_model()
     assert len(list((tmp_path / "xdg" / "boilerclf").glob("*.joblib"))) == 1
+    monkeypatch.delenv("XDG_CACHE_HOME")
+
+    def homeless():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", homeless)  # a service's user: no cache, and loads as before
+    assert load_model(small_model_path).meta["data"]["pages"] == 10
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forkserver workers: POSIX")
