@@ -271,9 +271,15 @@ class Model:
         payload = sio.dumps({"pipeline": self.pipeline, "context": self.context})
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, to_json({"format": FORMAT, **self.meta}, indent=1))
+            archive.writestr(MANIFEST, to_json({"format": FORMAT, **self._card()}, indent=1))
             archive.writestr(ESTIMATORS, payload)
         write_atomic(path, buffer.getvalue())  # whole or not at all, even on Ctrl-C; no temporary file left
+
+    def _card(self) -> dict:
+        """`meta`, with what `load_model` checks filled in where it lacks it: a `Model(pipeline)` of
+        one's own, made here, saved a file that its load refused as "not a boilerclf model"."""
+        return {"labels": self.labels, "features_version": FEATURES_VERSION, "versions": library_versions(),
+                **self.meta}
 
 
 #: input bytes of one task sent to a worker, about: a task holds its pages and their blocks

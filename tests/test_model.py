@@ -63,6 +63,22 @@ def test_saving_into_a_folder_says_so(small_model, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_model_made_from_a_pipeline_of_ones_own_saves_a_file_that_loads(small_model, sample_pages, tmp_path):
+    """`Model(pipeline).save(path)` wrote a card without versions, so `load_model(path)` refused the
+    file it had just written as "not a boilerclf model"."""
+    from sklearn.base import clone
+
+    from boilerclf.model import Model, training_set
+
+    blocks, labels, _, _ = training_set(read_pages(sample_pages[:3]), text_views=False)
+    mine = Model(clone(small_model.pipeline).fit(blocks, labels))
+    mine.save(tmp_path / "mine.boilerclf")
+    loaded = load_model(tmp_path / "mine.boilerclf")
+    page = read_labelled(sample_pages[4])
+    np.testing.assert_allclose(loaded.predict_proba(page.blocks), mine.predict_proba(page.blocks))
+    assert loaded.meta["labels"] == mine.labels and loaded.meta["features_version"] == card.FEATURES_VERSION
+
+
 def test_cross_validation_scores_are_out_of_fold(sample_pages):
     # trained and scored on the same pages, a model would look near perfect; grouped CV must not
     pages = read_pages(sample_pages)
