@@ -58,6 +58,9 @@ def with_neighbours(blocks: list[Block]) -> tuple[list[Block], np.ndarray, np.nd
     pages: list[int] = []
     rows = []
     for block in blocks:
+        if not isinstance(block, Block):  # texts, as a scikit-learn text classifier takes: not an AttributeError
+            raise TypeError(f"the features take Blocks, not {type(block).__name__}: make them with "
+                            "boilerclf.segment(html).blocks, or boilerclf.Block(text) for a text alone")
         page = block.page
         if page is None:  # a lone block: a page of its own
             rows.append(len(everything))

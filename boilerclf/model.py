@@ -156,6 +156,8 @@ class Model:
 
     def predict_proba(self, blocks: Sequence[Block]) -> np.ndarray:
         """Class probabilities (columns: `labels`) of blocks given in page order."""
+        if isinstance(blocks, Page):  # else "object of type 'Page' has no len()"
+            raise TypeError("takes a page's blocks, not a Page: page.blocks, or predict_pages([page]) to label it")
         if not len(blocks):  # a page with no text: no rows, rather than scikit-learn's error
             return np.zeros((0, len(self.labels)))
         features = self.pipeline[:-1].transform(blocks)

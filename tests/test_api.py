@@ -116,6 +116,21 @@ def test_predict_pages_given_html_says_to_segment_it():
         boilerclf.load_model().predict_pages(PAGES[:2])
 
 
+def test_predict_given_texts_or_a_page_for_blocks_says_what_it_takes():
+    """Texts given to `predict`, `predict_proba` or the pipeline, as to a scikit-learn text classifier,
+    failed on "'str' object has no attribute 'page'"; a Page on "object of type 'Page' has no len()"."""
+    model = boilerclf.load_model()
+    page = boilerclf.segment(PAGES[0])
+    texts = [b.text for b in page.blocks]
+    for call in (model.predict, model.predict_proba, model.pipeline.predict, model.features.transform):
+        with pytest.raises(TypeError, match=r"take Blocks, not str: .*boilerclf.segment\(html\).blocks"):
+            call(texts)
+    for call in (model.predict, model.predict_proba):
+        with pytest.raises(TypeError, match=r"takes a page's blocks, not a Page: page.blocks"):
+            call(page)
+    assert model.predict(page.blocks) == [b.label for b in model.classify(PAGES[0])]
+
+
 def test_model_card_holds_what_a_user_needs():
     meta = read_meta(boilerclf.card.DEFAULT_MODEL)
     for key in ("labels", "features_version", "versions", "trained_at", "data", "cv"):
