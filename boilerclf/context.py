@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import accuracy_score
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
 
@@ -98,6 +100,7 @@ class ContextClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, probas, page_ids, stats=None):
+        check_is_fitted(self)  # NotFittedError, as scikit-learn's estimators say, not an AttributeError
         # one thread: a page is a few hundred rows, where OpenMP threads cost more than they
         # save; and on a busy machine (bulk cleaning's workers) spinning threads stall for seconds
         with _THREADS.limit(limits=1, user_api="openmp"):
@@ -105,6 +108,10 @@ class ContextClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, probas, page_ids, stats=None):
         return self.classes_[self.predict_proba(probas, page_ids, stats).argmax(axis=1)]
+
+    def score(self, probas, y, page_ids, stats=None, sample_weight=None):
+        """Accuracy, as `ClassifierMixin.score` gives, whose `predict(X)` lacked the page ids: a TypeError."""
+        return accuracy_score(y, self.predict(probas, page_ids, stats), sample_weight=sample_weight)
 
 
 def decide(probas: np.ndarray, page_ids: np.ndarray, classes: list[str]) -> np.ndarray:

@@ -147,6 +147,24 @@ def test_sklearn_tools_work_on_the_exposed_pipeline(sample_pages):
     assert scores.shape == (2,) and np.all((scores > 0.3) & (scores <= 1))
 
 
+def test_the_context_stage_follows_scikit_learn_conventions_unfitted_and_scored():
+    """Unfitted, `predict_proba` failed on "no attribute 'estimator_'" where scikit-learn's estimators
+    raise NotFittedError; `score`, inherited, called `predict` without page ids: always a TypeError."""
+    from sklearn.exceptions import NotFittedError
+
+    from boilerclf.model import _page_ids
+
+    model = boilerclf.load_model()
+    blocks = boilerclf.segment(PAGES[1]).blocks
+    features = model.pipeline[:-1].transform(blocks)
+    probas, pages, stats = model.pipeline[-1].predict_proba(features), _page_ids(blocks), model.features.dense(features)
+    with pytest.raises(NotFittedError):
+        clone(model.context).predict_proba(probas, pages, stats)
+    labels = [b.label for b in model.classify(PAGES[1])]
+    assert model.context.score(probas, labels, pages, stats) == np.mean(
+        model.context.predict(probas, pages, stats) == np.asarray(labels)) > 0.8
+
+
 def _model_file(path, payload, meta):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(MANIFEST, json.dumps(meta))
