@@ -179,7 +179,8 @@ class Model:
         """
         pages = list(pages)
         _check_pages(pages, "predict_pages takes Pages", "make them with boilerclf.segment(html), or call classify_many")
-        blocks = [b for page in pages for b in page.blocks]
+        # each page once: a page given twice went through the context stage as one page of both copies
+        blocks = [b for page in {id(page): page for page in pages}.values() for b in page.blocks]
         if blocks:
             labels = self.labels
             unknown = dict.fromkeys(LABELS, 0.0) if set(labels) != set(LABELS) else {}

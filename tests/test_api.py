@@ -317,6 +317,15 @@ def test_a_labelled_page_cut_to_its_first_blocks_is_labelled_as_a_page_of_those_
         model.predict_pages([fresh])[0].blocks)
 
 
+def test_a_page_given_twice_to_predict_pages_is_labelled_as_given_once():
+    """Its blocks went twice through the context stage as one page, its end before its start: the
+    first blocks' probabilities hung on the last ones' (a batch with a page repeated, from a cache)."""
+    model = boilerclf.load_model()
+    page = boilerclf.segment(PAGES[0])
+    assert model.predict_pages([page, page]) == [page, page]
+    assert labels_and_probas(page.blocks) == labels_and_probas(model.classify(PAGES[0]))
+
+
 def test_blocks_without_a_page_are_each_labelled_on_their_own():
     """The features take a block without a page as a page of its own, but the context stage took
     all of them for one page: a lone "Subscribe…" line was labelled by the other lines given with it."""
