@@ -49,8 +49,19 @@ _LAZY_SOURCES = frozenset({"data-src", "data-lazy-src", "data-original"})
 _URL = re.compile(r"^\s*(?:https?:)?/\S+\s*$", re.I)
 
 
-def render_text(page: Page, keep: Sequence[str] = ("content",)) -> str:
+def kept_labels(keep: Sequence[str] | str) -> tuple[str, ...]:
+    """`keep` as labels: one label as a str, not the labels it contains ("contentpromo" kept both);
+    an unknown one a ValueError, as in `Model.clean`: a typo ("Content") rendered an empty page."""
+    wanted = frozenset([keep] if isinstance(keep, str) else keep)
+    unknown = sorted(wanted - set(LABELS), key=str)
+    if unknown:
+        raise ValueError(f"unknown label(s) in keep: {', '.join(map(repr, unknown))}; the labels are {', '.join(LABELS)}")
+    return tuple(wanted)
+
+
+def render_text(page: Page, keep: Sequence[str] | str = ("content",)) -> str:
     """The kept blocks' text, one block per line (a `<pre>` on its own lines: see `output_text`)."""
+    keep = kept_labels(keep)
     return "".join(output_text(b) + "\n" for b in page.blocks if b.label in keep)
 
 
@@ -226,7 +237,7 @@ def _lazy(img) -> bool:
     return not src or src.startswith("data:") or "lazy" in (img.get("class") or "").lower()
 
 
-def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
+def render_html(page: Page, keep: Sequence[str] | str = ("content",)) -> str:
     """The page's own HTML with the elements of dropped blocks removed and scripts stripped.
 
     An element is removed (a table cell emptied) only when no kept block lies inside it; otherwise
@@ -237,6 +248,7 @@ def render_html(page: Page, keep: Sequence[str] = ("content",)) -> str:
     own tree (a copy would cost every page of a bulk run): render a page's HTML once, or segment
     the page again for another `keep`.
     """
+    keep = kept_labels(keep)
     if page.tree is None:
         body = "".join(f"<p>{escape(b.text)}</p>\n"
                        for b in page.blocks if b.label in keep)
@@ -451,8 +463,9 @@ def _drop_invisible(root, spare_media: bool) -> None:
             drop(el)
 
 
-def page_record(page: Page, keep: Sequence[str] = ("content",)) -> dict:
+def page_record(page: Page, keep: Sequence[str] | str = ("content",)) -> dict:
     """One JSON-able record: the kept text, the text of each other label, and every block."""
+    keep = kept_labels(keep)
     record: dict = {"source": page.source, "url": page.url, "text": render_text(page, keep)}
     for label in LABELS:
         if label not in keep:

@@ -276,6 +276,20 @@ def test_clean_checks_keep_and_takes_a_url():
     assert len(both) > len(content)
 
 
+def test_render_checks_keep_as_clean_does():
+    """`render_html(page, keep=...)`, as the README shows it, rendered a typo ("Content") as an empty
+    page without a word, and read a str as the labels it contains ("contentpromo": both)."""
+    model = boilerclf.load_model()
+    blocks = model.classify(PAGES[0])
+    page = blocks[0].page
+    for wrong in (["Content"], "contentpromo", ("content", "ads")):
+        for render in (boilerclf.render.render_text, boilerclf.render.render_html, boilerclf.render.page_record):
+            with pytest.raises(ValueError, match="unknown label"):
+                render(page, keep=wrong)
+    assert boilerclf.render.render_text(page, "promo") == boilerclf.render.render_text(page, ["promo"]) != ""
+    assert boilerclf.render.render_text(page).rstrip("\n") == model.clean(PAGES[0])
+
+
 def test_a_model_saved_under_the_home_folder_is_where_load_model_looks(small_model, tmp_path, monkeypatch):
     """`save("~/m.boilerclf")` made a folder named `~` in the current one, so the `load_model("~/m.boilerclf")`
     the README shows for your own model said "no model file"; `read_meta` (`boilerclf info`) missed it too."""
