@@ -41,6 +41,8 @@ def read_meta(path: Path | str) -> dict:
     """The metadata (model card) of a model file, without loading its estimators (`~`: the home
     folder, as in `load_model`, so that `boilerclf info '~/m.boilerclf'` finds what `--model` does)."""
     path = Path(path).expanduser()
+    if path.is_dir():  # else "no model file at" a path the user can see exists
+        raise ModelError(f"{path} is a folder, not a model file: give the .boilerclf file in it")
     if not path.is_file():
         raise ModelError(f"no model file at {path}" + (" (the package was installed without its default model)"
                                                        if path == DEFAULT_MODEL else ""))

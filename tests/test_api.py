@@ -493,3 +493,9 @@ def test_gzip_or_jpeg_bytes_given_as_a_str_are_refused(encoding):
             model.classify(path.read_bytes().decode(encoding, errors="replace"))
     stray = PAGES[0].decode().replace("<body", "\x01\x02\x03\x04\x05\x06\x07<body", 1)
     assert model.clean(stray) == model.clean(PAGES[0])  # a page with stray control characters is still read
+
+
+def test_a_folder_given_as_the_model_is_said_to_be_a_folder(tmp_path):
+    """It said "no model file at" a path the user could see was there."""
+    with pytest.raises(ModelError, match=re.escape(f"{tmp_path} is a folder, not a model file")):
+        load_model(tmp_path)
