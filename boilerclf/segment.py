@@ -244,11 +244,12 @@ def page_url(tree) -> Optional[str]:
 
 def base_url(tree, url: Optional[str]) -> Optional[str]:
     """What the page's relative URLs resolve against, as in a browser: its first `<base href>` made
-    absolute against the page's `url` (a relative one, such as "/", is common), else `url`. None
-    without a known page URL (`url`, see `page_url`), or when neither is an http(s) URL."""
-    if not url:
-        return None
+    absolute against the page's `url` (a relative one, such as "/", is common), else `url`; without
+    a known page URL (`url`, see `page_url`), an absolute `<base href>` alone (TYPO3 and Joomla sites
+    name one, and often no canonical URL). None when neither is an http(s) URL."""
     href = next((str(b).strip() for b in _BASE(tree)), None)
+    if not url:
+        return href if href and _absolute(href) else None
     try:
         base = url if href is None else urljoin(url, href)
     except ValueError:  # a malformed one ("http://[x"), which browsers pass over too

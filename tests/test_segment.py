@@ -432,6 +432,22 @@ def test_html_output_does_not_reload_or_send_the_reader_to_the_live_page():
     assert 'http-equiv="refresh"' not in html.lower() and 'charset="utf-8"' in html
 
 
+def test_html_output_of_a_page_with_a_base_but_no_url_of_its_own_keeps_its_in_page_links_in_the_page():
+    """A page naming no URL of its own (no canonical link, no og:url) but an absolute `<base href>`
+    kept the <base>, which sent its in-page links ("#top", "#addcomments") to the live page: 17
+    corpus pages (TYPO3 and Joomla sites among them), 6 with in-page links. The base now resolves
+    the page's links as the page's URL would, and goes."""
+    from boilerclf.render import render_html
+
+    page = all_content(read_bytes(CORPUS / "trafilatura-eval" / "html" / "chadim.net.schreibstil.html.gz"))
+    assert page.url is None
+    out = build_dom(render_html(page))
+    hrefs = [a.get("href") for a in out.iter("a")]
+    assert next(out.iter("base"), None) is None and "#top" in hrefs
+    assert "https://chadim.net/website-planung" in hrefs
+    assert "https://chadim.net/images/template/chadim-logo.png" in [img.get("src") for img in out.iter("img")]
+
+
 def all_content(html, url=None):
     """A page segmented with every block labelled content, as a person would keep a whole article."""
     page = segment(html, url=url)
