@@ -35,7 +35,8 @@ STANDALONE = frozenset({"img", "picture", "video", "audio", "math", "source", "t
 #: anywhere below it: a search box or a petition's fields in a page-wide <div> that owns a kept line
 FORM_CONTROLS = frozenset({"input", "button"})
 _CELLS = frozenset({"td", "th"})  # emptied, never removed, lest the row's other cells shift columns
-_FRAME = _CELLS | {"html", "head", "body"}  # never pruned when empty (see `tidy`)
+#: never pruned when empty (see `tidy`); a table's `<col>`s hold its columns' widths and spans
+_FRAME = _CELLS | {"col", "colgroup", "html", "head", "body"}
 _IN_PAGE_LINKS = etree.XPath("//a/@href[starts-with(normalize-space(.), '#')]")
 #: an image's URL; the size may follow the file's name, as in a query ("a.jpg?w=800") or a path ("a.jpg/190x95Crop")
 _IMAGE_URL = re.compile(r"^\s*\S+\.(?:jpe?g|png|webp|gif|avif)(?:[/?#]\S*)?\s*$", re.I)
@@ -388,7 +389,8 @@ def tidy(tree, owners: set, media: set) -> None:
 
     Never pruned: the page's frame; kept media, even `aria-hidden` ones (see `shows_nothing`), and
     what is in them (an <svg>'s paths) or in <head>; table cells, which go only with their whole
-    row, lest the row's other cells shift columns; and what
+    row, lest the row's other cells shift columns, and the `<col>`s sizing the columns, which go with
+    their table; and what
     lies in a kept block's text, where an empty <span> may part two words and an empty <div> two lines;
     and the targets of in-page links (`<a name="s2"></a>` for `href="#s2"`), lest those links dangle.
     """

@@ -448,6 +448,19 @@ def test_html_output_of_a_page_with_a_base_but_no_url_of_its_own_keeps_its_in_pa
     assert "https://chadim.net/images/template/chadim-logo.png" in [img.get("src") for img in out.iter("img")]
 
 
+def test_html_output_keeps_the_column_widths_of_a_kept_table():
+    """A table's `<col>`s hold no text, so they were pruned as emptied containers, and with them
+    the widths and spans of its columns (the book list of siegfried-marcus-berufsschule.at: 6
+    columns sized by their `<col width>`s, squeezed to their words' widths)."""
+    from boilerclf.render import render_html
+
+    page = all_content(read_bytes(CORPUS / "trafilatura-eval" / "html" / "siegfried-marcus-berufsschule.at.kft.html.gz"))
+    widths = [[col.get("width") for col in group] for group in page.tree.iter("colgroup")]
+    assert widths[0] == ["31", "243", "76", "72", "68", "55"]
+    out = build_dom(render_html(page))
+    assert [[col.get("width") for col in group] for group in out.iter("colgroup")] == widths
+
+
 def all_content(html, url=None):
     """A page segmented with every block labelled content, as a person would keep a whole article."""
     page = segment(html, url=url)
