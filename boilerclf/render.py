@@ -191,15 +191,17 @@ def show_lazy_images(tree) -> None:
                 del img.attrib["srcset"]
 
 
-def make_urls_absolute(tree, base: str) -> None:
+def make_urls_absolute(tree, base: Optional[str]) -> None:
     """Resolve the page's relative URLs against `base` (see `segment.base_url`): the output is saved
     elsewhere, where "/static/x.svg" or "../story" find nothing. lxml.html finds the links (href,
     src, inline styles' url(), …; its `iterlinks` reads any element, though a mixin's) but neither
     `srcset` nor `poster`. The `<base href>` goes, lest a relative URL resolve twice and an in-page
-    link (`#s2`, kept as it is) lead to the live page."""
-    for el in tree.iter("base"):
-        el.attrib.pop("href", None)
-    drop(*[el for el in tree.iter("base") if not el.attrib])
+    link (`#s2`, kept as it is) lead to the live page. Without a base, only protocol-relative URLs
+    change (see `_absolute_url`)."""
+    if base:
+        for el in tree.iter("base"):
+            el.attrib.pop("href", None)
+        drop(*[el for el in tree.iter("base") if not el.attrib])
     for el, name, link, pos in lxml.html.HtmlMixin.iterlinks(tree):
         absolute = _absolute_url(link, base) if name else link  # no name: a <style>'s text, gone in `tidy`
         if absolute != link:  # `pos`: where in the value (an inline style's url())
@@ -218,14 +220,18 @@ _SRCSET_URL = re.compile(r"((?:^|,)[\s,]*)([^\s,](?:\S*[^\s,])?)")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.I)
 
 
-def _absolute_url(url: str, base: str) -> str:
+def _absolute_url(url: str, base: Optional[str]) -> str:
     """`url` resolved against `base`, but as it is when it has a scheme (https:, data:, mailto:,
     tel:, javascript:), is empty or in-page (`#s2`, kept working: see `_link_targets`), is
     malformed ("//[x"), or is quoted: lxml unquotes a style's `url("x.png")` but not `url( "x.png" )`,
-    whose quotes, joined to the base, broke even an absolute URL."""
+    whose quotes, joined to the base, broke even an absolute URL. Without a base (a page naming no
+    URL), a protocol-relative "//host/a.jpg" is taken as https, as `segment.page_url` takes a
+    canonical link (opened from a file, it was looked for in file://host/a.jpg); the rest stays."""
     stripped = url.strip()
     if not stripped or stripped[0] in "#'\"" or _SCHEME.match(stripped):
         return url
+    if not base:
+        return "https:" + stripped if stripped.startswith("//") else url
     try:
         return urljoin(base, stripped)
     except ValueError:
@@ -278,8 +284,7 @@ def render_html(page: Page, keep: Sequence[str] | str = ("content",)) -> str:
             kept.add(el)  # done: never twice
     drop(*going)  # each removed on its own, a small detached tree (see `tidy`)
     tidy(tree, owners, media)
-    if base:
-        make_urls_absolute(tree, base)
+    make_urls_absolute(tree, base)
     declare_utf8(tree)  # written as UTF-8 whatever the page was
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
 

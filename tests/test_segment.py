@@ -461,6 +461,23 @@ def test_html_output_keeps_the_column_widths_of_a_kept_table():
     assert [[col.get("width") for col in group] for group in out.iter("colgroup")] == widths
 
 
+def test_html_output_of_a_page_with_no_url_gives_its_protocol_relative_images_a_scheme():
+    """With no URL of its own, a page's links stayed as written, and so did "//host/a.jpg", which
+    the reader's browser looked for in file://host/a.jpg: the article's photos of haenselblatt.com
+    and speicherguide.de showed none (16 corpus pages had such links). They are taken as https, as `page_url`
+    takes a canonical link's; links relative to the site stay as written, having nothing to go on."""
+    import lxml.html
+
+    from boilerclf.render import render_html
+
+    page = all_content(read_bytes(CORPUS / "trafilatura-eval" / "html" / "haenselblatt.com.chinese.html.gz"))
+    assert page.url is None
+    out = lxml.html.document_fromstring(render_html(page))
+    sources = [img.get("src") for img in out.iter("img")]
+    assert "https://haenselblatt.com/img/houseplants/ERR/chinese-money-plant-info.jpg" in sources
+    assert not [link for _, name, link, _ in out.iterlinks() if name and link.startswith("//")]
+
+
 def all_content(html, url=None):
     """A page segmented with every block labelled content, as a person would keep a whole article."""
     page = segment(html, url=url)
