@@ -32,7 +32,7 @@ from .dataset import EXTRACT, fingerprint, with_text_views
 from .card import ESTIMATORS, FEATURES_VERSION, FORMAT, MANIFEST, library_versions, model_path, read_card
 from .features import BlockFeatures
 from .page import LABELS, Block, ModelError, Page
-from .render import output_text, to_json
+from .render import kept_labels, output_text, to_json
 from .segment import segment, site_of
 
 #: the only non-scikit-learn types a model file may contain
@@ -214,16 +214,8 @@ class Model:
         `keep`: labels of `LABELS`, or one label as a str. An unknown label raises ValueError,
         as a typo would otherwise give "" without a word. `url` and the other errors: see `classify`.
         """
-        wanted = self._keep(keep)
+        wanted = kept_labels(keep, self.labels)
         return "\n".join(output_text(b) for b in self.classify(html, url, text=text) if b.label in wanted)
-
-    def _keep(self, keep: Sequence[str] | str) -> frozenset[str]:
-        wanted = frozenset([keep] if isinstance(keep, str) else keep)
-        unknown = sorted(wanted - set(LABELS) - set(self.labels), key=str)
-        if unknown:
-            raise ValueError(f"unknown label(s) in keep: {', '.join(map(repr, unknown))}; this model's labels are "
-                             f"{', '.join(self.labels)}")
-        return wanted
 
     @property
     def features(self) -> BlockFeatures:

@@ -50,13 +50,19 @@ _LAZY_SOURCES = frozenset({"data-src", "data-lazy-src", "data-original"})
 _URL = re.compile(r"^\s*(?:https?:)?/\S+\s*$", re.I)
 
 
-def kept_labels(keep: Sequence[str] | str) -> tuple[str, ...]:
+def kept_labels(keep: Sequence[str] | str, labels: Sequence[str] = LABELS) -> tuple[str, ...]:
     """`keep` as labels: one label as a str, not the labels it contains ("contentpromo" kept both);
-    an unknown one a ValueError, as in `Model.clean`: a typo ("Content") rendered an empty page."""
-    wanted = frozenset([keep] if isinstance(keep, str) else keep)
-    unknown = sorted(wanted - set(LABELS), key=str)
+    an unknown one a ValueError (`labels`: those to name, a model's own), as a typo ("Content") rendered
+    an empty page without a word; None or bytes a TypeError, not "'NoneType' is not iterable" or
+    bytes read as numbers."""
+    if isinstance(keep, str):
+        keep = [keep]
+    if not isinstance(keep, Iterable) or isinstance(keep, (bytes, bytearray)):
+        raise TypeError(f"keep takes a label or labels, not {type(keep).__name__}")
+    wanted = frozenset(keep)
+    unknown = sorted(wanted - set(LABELS) - set(labels), key=str)
     if unknown:
-        raise ValueError(f"unknown label(s) in keep: {', '.join(map(repr, unknown))}; the labels are {', '.join(LABELS)}")
+        raise ValueError(f"unknown label(s) in keep: {', '.join(map(repr, unknown))}; the labels are {', '.join(labels)}")
     return tuple(wanted)
 
 

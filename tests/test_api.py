@@ -271,7 +271,10 @@ def test_clean_checks_keep_and_takes_a_url():
     assert content and model.clean(page, "content") == content == model.clean(page, url="https://example.com/a")
     both = model.clean(page, keep=["content", "promo"])
     for wrong in (["Content"], "contentpromo", ["content", "ads"]):
-        with pytest.raises(ValueError, match="this model's labels are content, "):
+        with pytest.raises(ValueError, match="the labels are content, "):
+            model.clean(page, keep=wrong)
+    for wrong in (None, b"content"):  # "'NoneType' object is not iterable"; bytes read as numbers (99, 111, …)
+        with pytest.raises(TypeError, match=f"keep takes a label or labels, not {type(wrong).__name__}"):
             model.clean(page, keep=wrong)
     assert len(both) > len(content)
 
