@@ -101,6 +101,10 @@ class ContextClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, probas, page_ids, stats=None):
         check_is_fitted(self)  # NotFittedError, as scikit-learn's estimators say, not an AttributeError
+        width = np.shape(probas)[1] * (2 * self.window + 2 + 2 * len(REGIONS))  # `neighbour_matrix`'s columns
+        if (self.estimator_.n_features_in_ > width) != (stats is not None):  # else "X has 48 features, but…"
+            raise ValueError(f"this context stage was fitted {'with' if stats is None else 'without'} the blocks' "
+                             "statistics: give predict_proba `stats` as fit had them (`BlockFeatures.dense` of the features)")
         # one thread: a page is a few hundred rows, where OpenMP threads cost more than they
         # save; and on a busy machine (bulk cleaning's workers) spinning threads stall for seconds
         with _THREADS.limit(limits=1, user_api="openmp"):

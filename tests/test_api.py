@@ -160,6 +160,8 @@ def test_the_context_stage_follows_scikit_learn_conventions_unfitted_and_scored(
     probas, pages, stats = model.pipeline[-1].predict_proba(features), _page_ids(blocks), model.features.dense(features)
     with pytest.raises(NotFittedError):
         clone(model.context).predict_proba(probas, pages, stats)
+    with pytest.raises(ValueError, match="fitted with the blocks' statistics: give predict_proba `stats`"):
+        model.context.predict_proba(probas, pages)  # scikit-learn's "X has 48 features, but … expecting 127"
     labels = [b.label for b in model.classify(PAGES[1])]
     assert model.context.score(probas, labels, pages, stats) == np.mean(
         model.context.predict(probas, pages, stats) == np.asarray(labels)) > 0.8
