@@ -112,8 +112,8 @@ def _folds(groups: Sequence[str], blocks: Sequence[Block], folds: int, why: str 
         n_pages = len(set(by.tolist()))
         if n_pages < folds:
             raise ModelError(f"{folds}-fold cross-validation{why} needs at least {folds} labelled pages; these are "
-                             f"{n_pages} page{'' if n_pages == 1 else 's'}: " + (f"use {n_pages} folds" if n_pages >= 2 and not why
-                                                       else "label more pages"))
+                             f"{n_pages} page{'' if n_pages == 1 else 's'}: "
+                             + (f"use {n_pages} folds" if n_pages >= 2 and not why else "label more pages"))
     own = by[~_extracts(blocks)]
     fold_of = {}
     for fold, (_, test) in enumerate(GroupKFold(folds).split(own, groups=own)):
