@@ -325,8 +325,10 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
         err.print(escape(f"interrupted: the model was not written ({output} is as it was)"))
         raise typer.Exit(130)
     info = model.meta["data"]
-    err.print(f"{_many(info['pages'], 'page')} from {_many(info['sites'], 'site')}; labelled blocks per label"
-              + (" (HTML pages, their text and extracts)" if info["text_views"] and _any_html(pages) else "") + f": {info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
+    # text views are made of HTML pages only: a set of text pages has none
+    views = " (HTML pages, their text and extracts)" if info["text_views"] and any(p.tree is not None for p in pages) else ""
+    err.print(f"{_many(info['pages'], 'page')} from {_many(info['sites'], 'site')}; labelled blocks per label{views}: "
+              f"{info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
     if as_json:
         print(to_json(model.meta["cv"], indent=1))  # null without cross-validation: `{}` read as scores with none in them
     elif model.meta["cv"]:
@@ -338,11 +340,6 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
              "--folds.")
     _warn_thin_labels(pages, folds if by_site else 0)
     err.print(escape(f"saved {output}"))
-
-
-def _any_html(pages: list[Page]) -> bool:
-    """Whether text views were made: only of HTML pages, so a set of text pages has none."""
-    return any(page.tree is not None for page in pages)
 
 
 def _page_files(data: List[Path], what: str = "inputs") -> list[Path]:
@@ -399,8 +396,8 @@ def _warn_thin_labels(pages: list[Page], folds: int) -> None:
         if not found:
             warn(f"no block is labelled {label}: the model will never predict it")
         elif folds and len(found) < folds:
-            warn(f"{label} blocks come from only {_many(len(found), 'site')}, fewer than the {folds} folds: some folds have "
-                 "none, and its scores are rough")
+            warn(f"{label} blocks come from only {_many(len(found), 'site')}, fewer than the {folds} folds: some "
+                 "folds have none, and its scores are rough")
 
 
 @app.command()
