@@ -541,7 +541,10 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
             warn(f"the model was trained without {', '.join(unknown)} blocks and never gives that label")
         data = meta.get("data")  # a hand-made or older card's may be null, or anything
         made_by = f"the model trained {meta.get('trained_at')} on data {data.get('fingerprint') if isinstance(data, dict) else None}"
-        guard(batch.check_options, outdir, fmt, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
+        # an archive's output is jsonl whatever --format says: made with a --format text run's options, it was
+        # kept by a later --format html run with another --keep, its records then disagreeing with the pages'
+        formats = list(dict.fromkeys([fmt, *(["jsonl"] if archives else [])]))
+        guard(batch.check_options, outdir, formats, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
               redo=len(todo) == len(found))
         pages = skipped = 0
         failures = [{"source": os.path.abspath(path), "record": None, "position": None,

@@ -528,6 +528,22 @@ def test_resuming_with_other_options_is_refused(tmp_path):
     assert invoke("clean", src, "-o", out, "-j", "1", "--keep", "promo").exit_code == 0  # text outputs: as recorded
 
 
+def test_resuming_with_another_format_but_other_options_is_refused_for_the_archives_jsonl(tmp_path):
+    """An archive's output is .jsonl whatever --format says: a --format html run with another
+    --keep skipped the archive's output of the text run, its records made with the old --keep."""
+    src = news_folder(tmp_path, 1)
+    write_warc(src / "crawl.warc", [gzip.decompress(p.read_bytes()) for p in NEWS[1:3]])
+    out = tmp_path / "out"
+    assert invoke("clean", src, "-o", out, "-j", "1").exit_code == 0
+    before = _digest(out)
+    result = invoke("clean", src, "-o", out, "-j", "1", "-f", "html", "--keep", "content,promo")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "keep was content, now content,promo" in said, said
+    assert _digest(out) == before
+    assert invoke("clean", src, "-o", out, "-j", "1", "-f", "html").exit_code == 0  # same options: other outputs
+    assert len(list(out.glob("*.html"))) == 1
+
+
 def test_globs_and_lists_mirror_folders_and_pass_over_outputs(tmp_path, monkeypatch):
     """`crawl/**/*.html.gz` and `find . -name ... | clean -` keep the subfolders (two index pages
     do not collide), and a rerun whose pattern or list now matches the outputs resumes."""
