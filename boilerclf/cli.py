@@ -551,11 +551,14 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                      "reason": "no such file or folder"} for path in missing]
         labels: dict[str, int] = {}
         redone: set[str] = set()  # the inputs this run gave a result for, by absolute path as results name them
+        pages_todo = {os.path.abspath(s.path): s for s in todo if s.kind == "page"}
 
         def done() -> list[Source]:
-            """The inputs whose earlier failures still hold: finished before (an output) and not redone, which
-            with --overwrite stopped early are some of those it was to redo."""
-            return [s for s in found if os.path.abspath(s.path) not in redone and output_of(s).exists()]
+            """The inputs whose earlier failures still hold: archives finished before (an output) and not redone,
+            which with --overwrite stopped early are some of those it was to redo. Not page files: a failure
+            of one with an output came from another --format's run, and made a clean rerun exit 1."""
+            return [s for s in found if os.path.abspath(s.path) not in redone and output_of(s).exists()
+                    and s.kind != "page"]  # a page file's output and a failure of it cannot both hold (see below)
 
         # those of a run killed outright (with --overwrite: of done ones too), its errors and options files' too
         batch.remove_temporary([outdir / batch.ERRORS_FILE, outdir / batch.RUN_FILE, *map(output_of, found)])
@@ -584,6 +587,11 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                         batch.append_error(outdir, failure)
                         report_failure(failure["source"] + (f" [{failure['record']}]" if failure["record"] else ""),
                                        failure["reason"])
+                    if overwrite and result.failures and result.source in pages_todo:
+                        # its redo failed: the old output, made with the options this run replaced, would be kept
+                        # by every resume with nothing saying so; gone, the next run tries the page again
+                        with contextlib.suppress(OSError):
+                            output_of(pages_todo[result.source]).unlink()
                     progress.advance(task)
         except ModelError as e:  # the model file, read whole by a worker, is damaged
             fail(str(e))

@@ -544,6 +544,23 @@ def test_resuming_with_another_format_but_other_options_is_refused_for_the_archi
     assert len(list(out.glob("*.html"))) == 1
 
 
+def test_a_page_file_with_an_output_keeps_no_earlier_failure(tmp_path):
+    """Page files that failed in a --format html run made a later text run, whose outputs were all
+    there, exit 1 with "2 earlier failures in archives already done". A page whose --overwrite redo
+    fails loses its old output, made with the options replaced, which resumes kept with nothing said."""
+    src = news_folder(tmp_path, 2)
+    out = tmp_path / "out"
+    assert invoke("clean", src, "-o", out, "-j", "1").exit_code == 0
+    assert invoke("clean", src, "-o", out, "-j", "1", "-f", "html", "--max-bytes", 1000).exit_code == 1
+    result = invoke("clean", src, "-o", out, "-j", "1")
+    assert result.exit_code == 0 and "earlier" not in result.output, result.output
+    assert not (out / "boilerclf-errors.jsonl").exists()
+    result = invoke("clean", src, "-o", out, "-j", "1", "--overwrite", "--keep", "promo", "--max-bytes", 1000)
+    assert result.exit_code == 1 and not list(out.glob("*.txt"))  # not the --keep content outputs
+    assert invoke("clean", src, "-o", out, "-j", "1", "--keep", "promo").exit_code == 0  # tried again
+    assert len(list(out.glob("*.txt"))) == 2
+
+
 def test_globs_and_lists_mirror_folders_and_pass_over_outputs(tmp_path, monkeypatch):
     """`crawl/**/*.html.gz` and `find . -name ... | clean -` keep the subfolders (two index pages
     do not collide), and a rerun whose pattern or list now matches the outputs resumes."""
