@@ -148,6 +148,12 @@ def _many(count: int, noun: str) -> str:
     return f"{format(count, ',') if isinstance(count, int) else count} {noun}{'' if count == 1 else 's'}"
 
 
+def _counts(counts: dict) -> str:
+    """`content 20, promo 4, …`: counts as a person reads them (a Python dict was printed), labels in their order."""
+    order = sorted(counts.items(), key=lambda item: LABELS.index(item[0]) if item[0] in LABELS else len(LABELS))
+    return ", ".join(f"{name} {format(n, ',') if isinstance(n, int) else n}" for name, n in order)
+
+
 def _some_blocks(indices: list[int]) -> str:
     """`3 blocks (4, 9, 12)`: a count, and indices as `show` prints them (the first ten)."""
     listed = ", ".join(map(str, indices[:10])) + (", …" if len(indices) > 10 else "")
@@ -328,7 +334,7 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
     # text views are made of HTML pages only: a set of text pages has none
     views = " (HTML pages, their text and extracts)" if info["text_views"] and any(p.tree is not None for p in pages) else ""
     err.print(f"{_many(info['pages'], 'page')} from {_many(info['sites'], 'site')}; labelled blocks per label{views}: "
-              f"{info['blocks_per_label']}; unlabelled blocks: {info['unlabelled_blocks']}")
+              f"{_counts(info['blocks_per_label'])}; unlabelled blocks: {info['unlabelled_blocks']}")
     if as_json:
         print(to_json(model.meta["cv"], indent=1))  # null without cross-validation: `{}` read as scores with none in them
     elif model.meta["cv"]:
@@ -609,7 +615,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                      f"({pages / max(elapsed, 1e-9):.1f} pages/s); skipped {_many(len(found) - len(todo), 'input')} already "
                      f"done (--overwrite redoes them) and {_many(skipped, 'archive record')} that are not pages; {len(failures)} failed"
                      + earlier + (f" (see {outdir / batch.ERRORS_FILE})" if listed else "")
-                     + f"; blocks per label: {labels}"))
+                     + f"; blocks per label: {_counts(labels) or 'none'}"))
     raise typer.Exit(1 if listed else 0)
 
 
@@ -751,8 +757,8 @@ def _card(path: Path, meta: dict) -> str:
     training: object
     try:
         training = (f"{_many(data['pages'], 'page')} from {_many(data['sites'], 'site')}, fingerprint {data['fingerprint']}, "
-                    f"blocks per label {data['blocks_per_label']}, unlabelled {data['unlabelled_blocks']}")
-    except (KeyError, TypeError):
+                    f"blocks per label {_counts(data['blocks_per_label'])}, unlabelled {data['unlabelled_blocks']}")
+    except (KeyError, TypeError, AttributeError):
         training = data  # as it is
     fields = {"trained": meta.get("trained_at"),
               "labels": ", ".join(map(str, labels)) if isinstance(labels, list) else labels,
@@ -783,7 +789,7 @@ def stats(data: List[Path] = typer.Argument(..., metavar="DATA...", help="Labell
     out.print(f"{_many(counts['pages'], 'page')}, {_many(counts['sites'], 'site')}, {_many(counts['languages'], 'language')}"
               + (f" ({_many(without, 'page')} with none in a manifest)" if without else "")
               + f", {_many(counts['unlabelled_blocks'], 'unlabelled block')}; pages per corpus: "
-              + ", ".join(f"{corpus} {n:,}" for corpus, n in counts["pages_per_corpus"].items()))
+              + _counts(counts["pages_per_corpus"]))
     table = _table("Pages and labelled blocks per language", "language", "pages", *LABELS)
     rows = [("all", counts["pages"], counts["blocks_per_label"]), ("sites", "", counts["sites_per_label"]),
             *((language, counts["pages_per_language"][language], per_label)

@@ -223,6 +223,7 @@ def test_a_bad_record_fails_alone_inside_an_archive(tmp_path, monkeypatch):
     lines = [json.loads(line) for line in (tmp_path / "out" / "crawl.jsonl").read_bytes().decode().splitlines()]
     assert [line["url"] for line in lines] == urls[:2]
     assert "cleaned 2 pages" in " ".join(result.output.split())
+    assert "blocks per label: content " in result.output and "{'" not in result.output  # not a Python dict
     errors = jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")
     assert [(e["record"], e["reason"]) for e in errors] == [(urls[2], "ValueError: cannot render")]
 
