@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import json
 import os
 import re
@@ -509,6 +510,11 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         fail(f"unknown --format {fmt!r}: choose from {', '.join(FORMATS)}")
     if backend not in (None, "dask"):
         fail(f"unknown --backend {backend!r}: the only one is dask")
+    if backend == "dask":
+        try:  # not in a plain install: say so before any work, rather than a traceback once the pages are found
+            importlib.import_module("distributed")
+        except ImportError:
+            fail("--backend dask needs Dask, which a plain install lacks: pip install 'boilerclf[dask]'")
     if scheduler and backend is None:
         fail("--scheduler is the address of a Dask scheduler: add --backend dask")
     settings = batch.Settings(outdir=outdir, fmt=fmt, keep=_keep(keep), model_path=str(model) if model else None,

@@ -174,6 +174,16 @@ def test_dask_backend_on_a_local_cluster(tmp_path):
     assert records[0] == records[1] and [r["position"] for r in records[0]] == list(range(1, 36))
 
 
+def test_dask_backend_without_dask_installed_is_a_usage_error(tmp_path, monkeypatch):
+    """A plain `pip install boilerclf` has no Dask: --backend dask says which extra to install,
+    before any work, rather than ending in a ModuleNotFoundError traceback."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` now fails, as without the extra
+    result = invoke("clean", news_folder(tmp_path, 2), "-o", tmp_path / "out", "--backend", "dask")
+    assert result.exit_code == 2, result.output
+    assert "pip install 'boilerclf[dask]'" in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_pages_labelled_together_fail_alone(tmp_path):
     """Pages of a task go through the model in one call; when that call fails, only the page
     that made it fail is reported, and the others are labelled as they would be alone."""
