@@ -535,11 +535,13 @@ def folder_lock(outdir: Path) -> Iterator[None]:
 RUN_FILE = "boilerclf-run.json"  # in the output folder, by the errors file: the options its outputs were made with
 
 
-def check_options(outdir: Path, formats: Sequence[str], options: dict, redo: bool) -> None:
+def check_options(outdir: Path, formats: Sequence[str], options: dict, redo: bool,
+                  outputs: Iterable[Path] = ()) -> None:
     """Refuse to resume into a folder whose outputs of these formats were made with other options
     (another --keep or model): the kept outputs and the new ones would silently disagree.
     `formats`: those of the outputs this run writes (an archive's is jsonl, whatever --format says).
-    `redo`: every output is (re)made this run. Then record this run's options."""
+    `redo`: every output of this run's inputs, `outputs`, is (re)made this run; an output of other
+    inputs in the folder still holds the options recorded. Then record this run's options."""
     path = outdir / RUN_FILE
     try:
         made = json.loads(path.read_text(encoding="utf-8"))
@@ -548,13 +550,19 @@ def check_options(outdir: Path, formats: Sequence[str], options: dict, redo: boo
     made = made if isinstance(made, dict) else {}
     for fmt in formats:
         earlier = made.get(fmt)
-        if isinstance(earlier, dict) and earlier != options and not redo:
+        if isinstance(earlier, dict) and earlier != options and not (redo and not _other_outputs(outdir, fmt, outputs)):
             changed = "; ".join(f"{key} was {earlier.get(key)}, now {value}" for key, value in options.items()
                                 if earlier.get(key) != value)
             what = "jsonl outputs (archives' among them)" if fmt == "jsonl" else f"{fmt} outputs"
             raise InputError(f"the {what} already in {outdir} were made with other options ({changed}): rerun "
                              "with --overwrite to redo them all, or choose another output folder")
     write_atomic(path, to_json({**made, **dict.fromkeys(formats, options)}, indent=1) + "\n")
+
+
+def _other_outputs(outdir: Path, fmt: str, outputs: Iterable[Path]) -> bool:
+    """Whether `outdir` holds a `fmt` output that is none of `outputs` (the errors file is none)."""
+    mine = {*outputs, outdir / ERRORS_FILE}
+    return any(path not in mine and path.is_file() for path in outdir.rglob(f"*{SUFFIX[fmt]}"))
 
 
 def pending(sources: Sequence[Source], output_of: Callable[[Source], Path], overwrite: bool) -> list[Source]:

@@ -557,7 +557,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
         # kept by a later --format html run with another --keep, its records then disagreeing with the pages'
         formats = list(dict.fromkeys([fmt, *(["jsonl"] if archives else [])]))
         guard(batch.check_options, outdir, formats, {"keep": ",".join(sorted(settings.keep)), "model": made_by},
-              redo=len(todo) == len(found))
+              redo=len(todo) == len(found), outputs=[output_of(s) for s in found])
         pages = skipped = 0
         failures = [{"source": os.path.abspath(path), "record": None, "position": None,
                      "reason": "no such file or folder"} for path in missing]

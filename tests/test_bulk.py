@@ -539,6 +539,24 @@ def test_resuming_with_other_options_is_refused(tmp_path):
     assert invoke("clean", src, "-o", out, "-j", "1", "--keep", "promo").exit_code == 0  # text outputs: as recorded
 
 
+def test_other_inputs_with_other_options_into_a_folder_of_outputs_are_refused(tmp_path):
+    """A run whose own inputs have no output yet still shares the folder with the earlier run's
+    outputs: with another --keep it mixed the two and recorded its own options for all of them, so
+    that resuming the first run was refused and one with the new options kept the old outputs."""
+    first, second = news_folder(tmp_path, 2), tmp_path / "more"
+    second.mkdir()
+    shutil.copy(NEWS[2], second / NEWS[2].name)
+    out = tmp_path / "out"
+    assert invoke("clean", first, "-o", out, "-j", "1").exit_code == 0
+    before = _digest(out)
+    result = invoke("clean", second, "-o", out, "-j", "1", "--keep", "promo")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "keep was content, now promo" in said, said
+    assert _digest(out) == before
+    assert invoke("clean", second, "-o", out, "-j", "1").exit_code == 0  # same options: written beside them
+    assert invoke("clean", first, "-o", out, "-j", "1").exit_code == 0 and len(list(out.glob("*.txt"))) == 3
+
+
 def test_resuming_with_another_format_but_other_options_is_refused_for_the_archives_jsonl(tmp_path):
     """An archive's output is .jsonl whatever --format says: a --format html run with another
     --keep skipped the archive's output of the text run, its records made with the old --keep."""
