@@ -636,6 +636,7 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
         from distributed import Client
 
         client = Client(scheduler) if scheduler else Client(processes=True, n_workers=max(n_jobs, 1))
+        sources, settings = _absolute(sources, settings)
     # tasks of several pages: one round trip per chunk keeps the parent process (which
     # shares the cores) nearly idle, while chunks stay small enough for an even spread
     size = max(1, min(CHUNK, len(sources) // (4 * max(n_jobs, 1))))
@@ -652,6 +653,14 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
             outputs = Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
                 delayed(work)(*args) for work, args in tasks(sources, settings, size, archives))
             yield from collect(outputs, archives, settings, on_pages)
+
+
+def _absolute(sources: Sequence[Source], settings: Settings) -> tuple[list[Source], Settings]:
+    """The sources, output folder and model as absolute paths: a cluster's workers run in folders of
+    their own, where the relative paths of the command line name other files, or none."""
+    model = settings.model_path and os.path.abspath(os.path.expanduser(settings.model_path))
+    return ([replace(source, path=Path(os.path.abspath(source.path))) for source in sources],
+            replace(settings, outdir=Path(os.path.abspath(settings.outdir)), model_path=model))
 
 
 COPY_PREFIX, LOCK = "boilerclf-", "lock"

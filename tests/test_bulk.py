@@ -16,6 +16,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 import boilerclf
+from boilerclf.card import DEFAULT_MODEL
 from boilerclf.cli import app
 
 from .conftest import AL_MONITOR, CORPUS
@@ -182,6 +183,25 @@ def test_dask_backend_without_dask_installed_is_a_usage_error(tmp_path, monkeypa
     assert result.exit_code == 2, result.output
     assert "pip install 'boilerclf[dask]'" in " ".join(result.output.split()) and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_dask_workers_in_another_folder_get_absolute_paths(tmp_path, monkeypatch):
+    """A cluster's workers run in folders of their own: relative inputs, output folder and model
+    named on the command line are the client's, not read or written in the workers' folders."""
+    distributed = pytest.importorskip("distributed")
+    news_folder(tmp_path, 2)
+    shutil.copy(DEFAULT_MODEL, tmp_path / "m.boilerclf")
+    (tmp_path / "workers").mkdir()
+    monkeypatch.chdir(tmp_path / "workers")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                  processes=True) as cluster:  # one worker thread: joblib would run it all here
+        monkeypatch.chdir(tmp_path)
+        result = invoke("clean", "in", "-o", "out", "--model", "m.boilerclf", "--backend", "dask",
+                        "--scheduler", cluster.scheduler_address)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.txt")) == [p.name.replace(".html.gz", ".txt")
+                                                                       for p in NEWS[:2]]
+    assert not any((tmp_path / "workers").iterdir())
 
 
 def test_pages_labelled_together_fail_alone(tmp_path):
