@@ -49,6 +49,10 @@ class PageTimeout(InputError):
     """A page took longer than the per-page time limit."""
 
 
+class SchedulerError(BoilerclfError):
+    """The Dask scheduler of --scheduler cannot be reached."""
+
+
 @dataclass(frozen=True)
 class Settings:
     outdir: Path
@@ -635,7 +639,7 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
     if backend == "dask":
         from distributed import Client
 
-        client = Client(scheduler) if scheduler else Client(processes=True, n_workers=max(n_jobs, 1))
+        client = _client(scheduler) if scheduler else Client(processes=True, n_workers=max(n_jobs, 1))
         sources, settings = _absolute(sources, settings)
     # tasks of several pages: one round trip per chunk keeps the parent process (which
     # shares the cores) nearly idle, while chunks stay small enough for an even spread
@@ -653,6 +657,17 @@ def run(sources: Sequence[Source], settings: Settings, *, n_jobs: int = 1, backe
             outputs = Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(
                 delayed(work)(*args) for work, args in tasks(sources, settings, size, archives))
             yield from collect(outputs, archives, settings, on_pages)
+
+
+def _client(scheduler: str) -> Any:
+    """A client of the scheduler at `scheduler`; one that does not answer within Dask's connection
+    timeout, or an address that is none, fails the run in one line, before any work."""
+    from distributed import Client
+
+    try:
+        return Client(scheduler)
+    except (OSError, ValueError) as e:  # a timeout, a refusal, an unknown scheme or a malformed address
+        raise SchedulerError(f"cannot connect to the Dask scheduler at {scheduler}: {e}") from None
 
 
 def _absolute(sources: Sequence[Source], settings: Settings) -> tuple[list[Source], Settings]:

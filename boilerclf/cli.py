@@ -605,7 +605,7 @@ def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES})
                         with contextlib.suppress(OSError):
                             output_of(pages_todo[result.source]).unlink()
                     progress.advance(task)
-        except ModelError as e:  # the model file, read whole by a worker, is damaged
+        except (ModelError, batch.SchedulerError) as e:  # a damaged model file (read whole by a worker), no scheduler
             fail(str(e))
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM: how far it got, and how to go on
             err.print(escape(f"interrupted: cleaned {_many(pages, 'page')} from {len(redone):,} of "

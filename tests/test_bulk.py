@@ -204,6 +204,24 @@ def test_dask_workers_in_another_folder_get_absolute_paths(tmp_path, monkeypatch
     assert not any((tmp_path / "workers").iterdir())
 
 
+def test_dask_scheduler_that_does_not_answer(tmp_path):
+    """A scheduler address where none listens, or that is no address, is a one-line error (exit 2)
+    after the connection timeout, not a traceback."""
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")
+    import socket
+
+    with socket.socket() as free:  # a port of this machine that nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        for address in (f"tcp://127.0.0.1:{port}", "bogus://127.0.0.1"):
+            result = invoke("clean", AL_MONITOR, "-o", tmp_path / "out", "--backend", "dask", "--scheduler", address)
+            assert result.exit_code == 2, result.output
+            assert f"cannot connect to the Dask scheduler at {address}" in result.output, result.output
+            assert "Traceback" not in result.output
+
+
 def test_pages_labelled_together_fail_alone(tmp_path):
     """Pages of a task go through the model in one call; when that call fails, only the page
     that made it fail is reported, and the others are labelled as they would be alone."""
