@@ -386,7 +386,8 @@ def _warn_unlabelled_pages(pages: list[Page]) -> None:
     in the page and site figures but give nothing to learn or score."""
     bare = [page.source for page in pages if not any(block.label for block in page.blocks)]
     if bare:
-        warn(f"{len(bare)} of {len(pages)} pages have no labelled block and count for nothing (e.g. "
+        warn(f"{len(bare)} of {_many(len(pages), 'page')} {'has' if len(bare) == 1 else 'have'} no labelled block and "
+             f"count{'s' if len(bare) == 1 else ''} for nothing (e.g. "
              f"{', '.join(bare[:3])}): label them (`boilerclf label` pre-fills), or leave them out")
 
 
@@ -412,11 +413,12 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
                                                "not trained on.", metavar="DATA..."),
              model: Optional[Path] = MODEL_OPTION,
              text_views: bool = typer.Option(False, help="Also score the text-only views of HTML pages."),
-             worst: int = typer.Option(10, min=0, help="How many of the worst pages to list."),
+             worst: int = typer.Option(10, min=0, help="How many of the worst pages to list, by the share of their "
+                                       "labelled blocks right (0: none)."),
              as_json: bool = typer.Option(False, "--json", help="Print the scores as one JSON object."),
              ) -> None:
     """Score a model on labelled pages: per-label precision, recall, F1, support, the
-    confusion matrix, and the pages with the most errors.
+    confusion matrix, and the worst pages (lowest share of their labelled blocks right).
 
     Only blocks with a gold label count. Use pages from sites the model has not seen
     for an honest figure.
@@ -432,10 +434,11 @@ def evaluate(data: List[Path] = typer.Argument(..., help="Labelled pages or fold
         print(to_json(result, indent=1))
         return
     _print_scores(result, _many(result["pages"], "page") + (" and their text-only views" if text_views else ""))
-    table = _table("Worst pages", "page", "blocks", "errors", "accuracy")
-    for row in result["worst_pages"]:
-        table.add_row(escape(row["page"]), str(row["blocks"]), str(row["errors"]), f"{row['accuracy']:.3f}")
-    _print_table(table)
+    if result["worst_pages"]:  # --worst 0: no empty table
+        table = _table("Worst pages", "page", "blocks", "errors", "accuracy")
+        for row in result["worst_pages"]:
+            table.add_row(escape(row["page"]), str(row["blocks"]), str(row["errors"]), f"{row['accuracy']:.3f}")
+        _print_table(table)
 
 
 @app.command()

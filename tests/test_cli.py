@@ -73,8 +73,10 @@ def test_train_and_evaluate_name_the_pages_without_a_labelled_block(sample_pages
                  ("evaluate", data, "--model", small_model_path)):
         result = invoke(*args)
         assert result.exit_code == 0, result.output
-        assert f"1 of 3 pages have no labelled block and count for nothing (e.g. {raw})" in " ".join(
+        assert f"1 of 3 pages has no labelled block and counts for nothing (e.g. {raw})" in " ".join(
             result.output.split())
+    result = invoke("evaluate", data, "--model", small_model_path, "--worst", "0")
+    assert result.exit_code == 0 and "Worst pages" not in result.output  # it printed an empty table
 
 
 def test_predict_prints_one_json_line_per_block(small_model_path, monkeypatch):
