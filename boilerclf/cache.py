@@ -41,7 +41,9 @@ def key(data: bytes) -> str:
     import joblib
 
     versions = {**library_versions(), "joblib": joblib.__version__}
-    return hashlib.sha256(data + repr(sorted(versions.items())).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(data)  # not of `data + …`, a copy of the whole file
+    digest.update(repr(sorted(versions.items())).encode())
+    return digest.hexdigest()[:32]
 
 
 def _private(path: Path) -> bool:
