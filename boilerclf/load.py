@@ -175,9 +175,11 @@ def _decode_bytes(data: bytes, charset: Optional[str] = None) -> str:
     # cp1252 is the web's usual single-byte encoding and what browsers assume for undeclared
     # Western pages (and for "ascii" or "latin-1"), while charset-normalizer's ranking of the Latin
     # code pages is noisy (French read as cp1250): cp1252 wins unless another is more coherent or
-    # clearly less chaotic (Turkish cp1254: ~0.05)
+    # clearly less chaotic (Turkish cp1254: ~0.05), but not a reading in no language (coherence 0:
+    # an English text's few curly quotes and dashes read as CJK, "that’s" as "that鈥檚")
     if encoding in ("ascii", "latin_1") or any(
-            "cp1252" in m.could_be_from_charset and m.chaos <= best.chaos + 0.03 and m.coherence >= best.coherence
+            "cp1252" in m.could_be_from_charset and (m.coherence > best.coherence == 0
+                                                     or m.chaos <= best.chaos + 0.03 and m.coherence >= best.coherence)
             for m in matches):
         encoding = "cp1252"
     return data.decode(encoding, errors="replace")

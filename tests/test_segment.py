@@ -127,6 +127,14 @@ def test_undeclared_short_french_cp1252_is_not_read_as_cp1250(block):
     assert segment(f"<html><body><p>{text}</p></body></html>".encode("cp1252")).blocks[0].text == text
 
 
+@pytest.mark.parametrize("name", ["architecturaldigest.com1", "theatlanticcities.com2", "thedailybeast.com2"])
+def test_an_english_cp1252_text_is_not_read_as_cjk(name):
+    """A legacy .txt has no charset to declare: charset-normalizer read these English texts' few
+    curly quotes and dashes as Chinese or Korean ("J鷨n", "doesn뭪"), a reading in no language."""
+    text = (CORPUS / "newspaper-pages" / "txt" / f"{name}.txt").read_text(encoding="utf-8")
+    assert [b.text for b in segment(text.encode("cp1252"), text=True).blocks] == list(text_lines(text))
+
+
 def test_random_bytes_are_refused_but_real_pages_in_any_encoding_are_not():
     import random
 
