@@ -475,7 +475,7 @@ def predict(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPU
 @app.command()
 def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES}), folders "
                                              "(walked recursively), glob patterns, WARC/WARC.gz archives, JSONL files "
-                                             "with one {\"url\", \"html\"} object per line, or - to read a list of "
+                                             "with one {\"url\", \"html\"} (or {\"url\", \"text\"}, plain text) object per line, or - to read a list of "
                                              "inputs from stdin.", metavar="INPUT..."),
           outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the outputs; input names and subfolders "
                                       "are mirrored, with the format's suffix. WARC and JSONL inputs give one .jsonl "

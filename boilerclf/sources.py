@@ -88,7 +88,7 @@ def _is_file(entry: os.DirEntry | Path) -> bool:
 
 
 def _keys_without_html(path: Path, looked_at: int = 10) -> Optional[str]:
-    """A JSONL file whose first records are JSON, none an object with an "html" key (a corpus's
+    """A JSONL file whose first records are JSON, none an object with an "html" or "text" key (a corpus's
     metadata, such as snippets.jsonl next to its pages), is no archive: the keys they have, to
     tell the user. None for anything else, which is read as an archive, so that each bad record is
     reported: a crawl dump whose first fetches failed (`"html": null`) still has its good records cleaned."""
@@ -98,7 +98,7 @@ def _keys_without_html(path: Path, looked_at: int = 10) -> Optional[str]:
             items = [json.loads(line) for line in lines]
     except (OSError, EOFError, zlib.error, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return None
-    if not items or any(isinstance(item, dict) and "html" in item for item in items):
+    if not items or any(isinstance(item, dict) and PAGE_KEYS & item.keys() for item in items):
         return None
     return _keys({key for item in items if isinstance(item, dict) for key in item})
 
@@ -115,8 +115,8 @@ def _is_input(path: Path) -> bool:
         return False
     keys = _keys_without_html(path) if kind_of(path) == "jsonl" else None
     if keys is not None:
-        _warn(f"{path} passed over: none of its first records has an \"html\" key (their keys: {keys}), so it is "
-              "not an archive of pages")
+        _warn(f"{path} passed over: none of its first records has an \"html\" or \"text\" key (their keys: {keys}), "
+              "so it is not an archive of pages")
         return False
     return True
 
@@ -261,7 +261,7 @@ class Record:
     html: Optional[bytes | str] = None
     error: Optional[str] = None
     skipped: bool = False  # a WARC record that is not an HTML response
-    text: bool = False  # a JSONL "html" without markup: a plain-text page (one paragraph per line)
+    text: bool = False  # a JSONL "text", or "html" without markup: a plain-text page (one paragraph per line)
     #: a WARC record's `WARC-Truncated` (the crawler cut the payload: "length", "time"…), or "partial" for a
     #: `206 Partial Content` response: a page not whole, said so in its output, where it was cleaned as if whole
     truncated: Optional[str] = None
@@ -274,7 +274,7 @@ def _open(path: Path):
 
 
 def jsonl_records(path: Path) -> Iterator[Record]:
-    """Scrapers' JSONL: one `{"url": ..., "html": ...}` object per line (`id` optional)."""
+    """Scrapers' JSONL: one `{"url": ..., "html": ...}` (or `"text": ...`) object per line (`id` optional)."""
     with _open(path) as stream:
         n = 0
         try:
@@ -286,15 +286,14 @@ def jsonl_records(path: Path) -> Iterator[Record]:
                 except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's stack
                     yield Record(key=f"line {n}", position=n, error=f"line {n} is not JSON ({e})")
                     continue
-                if not isinstance(item, dict) or not isinstance(item.get("html"), str):
-                    keys = f" (its keys: {_keys(item)})" if isinstance(item, dict) and "html" not in item else ""
-                    yield Record(key=f"line {n}", position=n, error=f"line {n} has no \"html\" string{keys}")
+                page = _page_of(item)
+                if page is None:
+                    keys = f" (its keys: {_keys(item)})" if isinstance(item, dict) and not PAGE_KEYS & item.keys() else ""
+                    yield Record(key=f"line {n}", position=n, error=f"line {n} has no \"html\" or \"text\" string{keys}")
                     continue
                 # an id of 0 is an id (a dump numbered from 0): only a missing or empty one is not
                 key = next((str(item[k]) for k in ("id", "url") if item.get(k) not in (None, "")), f"line {n}")
-                html = item["html"]
-                yield Record(key=key, position=n, url=item.get("url"), html=html,
-                             text=bool(html.strip()) and not _MARKUP.search(html))
+                yield Record(key=key, position=n, url=item.get("url"), html=page[0], text=page[1])
         except (OSError, EOFError, zlib.error) as e:
             yield Record(key=f"line {n + 1}", position=n + 1, error=f"archive unreadable after line {n}: {e}")
 
@@ -302,6 +301,18 @@ def jsonl_records(path: Path) -> Iterator[Record]:
 #: a tag, an end tag, a comment or a doctype: an "html" without any is scraped text, whose lines parsed as
 #: HTML ran into one block (a newsletter pitch at its end kept with the article)
 _MARKUP = re.compile(r"<[a-zA-Z!/?]")
+PAGE_KEYS = frozenset({"html", "text"})  # what a JSONL record holds its page in
+
+
+def _page_of(item: object) -> Optional[tuple[str, bool]]:
+    """A JSONL record's page and whether it is plain text: its "html" (text if it has no markup), else its
+    "text", which is text whatever it holds (an article on HTML that names `<script>` was parsed as HTML)."""
+    if not isinstance(item, dict):
+        return None
+    html, text = item.get("html"), item.get("text")
+    if isinstance(html, str):
+        return html, bool(html.strip()) and not _MARKUP.search(html)
+    return (text, True) if isinstance(text, str) else None
 
 
 def _json_line(line: bytes):

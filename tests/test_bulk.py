@@ -1232,6 +1232,21 @@ def test_a_jsonl_record_of_plain_text_is_read_as_a_text_page(tmp_path):
     assert [b["text"] for b in record["blocks"]] == lines
 
 
+def test_a_jsonl_record_given_as_text_is_a_text_page_whatever_it_holds(tmp_path):
+    """A record's "html" is text only when it has no markup, and an extractor's text of an article on
+    HTML ("insert a simple <script> tag") has some: its 64 lines ran into 6 blocks, a fifth of it lost.
+    A "text" record is read as a .txt page is."""
+    article = CORPUS / "newspaper-pages" / "txt" / "sitepoint.com2.txt"
+    assert "<script>" in article.read_text()
+    shutil.copy(article, tmp_path / "page.txt")
+    (tmp_path / "dump.jsonl").write_text(json.dumps({"url": "https://a.example/1", "text": article.read_text()}) + "\n")
+    result = invoke("clean", tmp_path / "page.txt", tmp_path / "dump.jsonl", "-o", tmp_path / "out", "-f", "jsonl",
+                    "-j", "1")
+    assert result.exit_code == 0, result.output
+    [page], [record] = jsonl(tmp_path / "out" / "page.jsonl"), jsonl(tmp_path / "out" / "dump.jsonl")
+    assert len(record["blocks"]) > 60 and record["blocks"] == page["blocks"]
+
+
 def test_a_jsonl_line_not_in_utf8_is_decoded_as_a_page_would_be(tmp_path):
     """A scraper's line written in its system's encoding (Python's `open(f, "w")` on Windows: cp1252)
     or with a stray byte failed whole as "not JSON ('utf-8' codec can't decode byte 0xfc …)"."""
@@ -1257,9 +1272,10 @@ def test_a_jsonl_without_html_keys_says_which_keys_it_has(tmp_path):
     result = invoke("clean", tmp_path / "named.jsonl", tmp_path / "in", "-o", tmp_path / "out", "-j", "1")
     assert result.exit_code == 1
     text = " ".join(result.output.split())
-    assert "found.jsonl passed over: none of its first records has an \"html\" key (their keys: content, url)" in text
+    assert "found.jsonl passed over: none of its first records has an \"html\" or \"text\" key (their keys: content, " \
+        "url)" in text
     assert [e["reason"] for e in jsonl(tmp_path / "out" / "boilerclf-errors.jsonl")] == [
-        f"line {n} has no \"html\" string (its keys: content, url)" for n in (1, 2)]
+        f"line {n} has no \"html\" or \"text\" string (its keys: content, url)" for n in (1, 2)]
 
 
 @pytest.mark.parametrize("cut", [10, 60, 200])

@@ -181,7 +181,7 @@ def test_a_crawl_dump_whose_first_fetch_failed_is_read_as_an_archive_in_a_folder
     result = invoke("clean", "crawl", "-o", "out", "-j", "1", "--model", small_model_path)
     assert result.exit_code == 1 and "cleaned 4 pages" in one_line(result), result.output
     errors = [json.loads(line) for line in (tmp_path / "out" / "boilerclf-errors.jsonl").read_text().splitlines()]
-    assert [(e["record"], e["reason"]) for e in errors] == [("line 1", 'line 1 has no "html" string')]
+    assert [(e["record"], e["reason"]) for e in errors] == [("line 1", 'line 1 has no "html" or "text" string')]
     assert len((tmp_path / "out" / "dump.jsonl").read_text().splitlines()) == 4
 
 
