@@ -305,7 +305,8 @@ def test_stats_and_evaluate_walk_their_inputs_once_so_each_warning_shows_once(tm
     monkeypatch.chdir(tmp_path)  # short names: not cut by the console's line breaks
     (tmp_path / "lab").mkdir()
     shutil.copy(sample_pages[0], tmp_path / "lab" / sample_pages[0].name)
-    (tmp_path / "lab" / "snippets.jsonl").write_text(json.dumps({"id": 1, "text": "x"}) + "\n")
+    (tmp_path / "lab" / "snippets.jsonl").write_text(json.dumps(  # as the corpus's: "text" would be a page's
+        {"url": "https://a.example/", "file": "a.html.gz", "with": ["x"], "without": ["y"]}) + "\n")
     for command in (["stats"], ["evaluate", "--model", small_model_path]):
         result = invoke(*command, "lab")
         assert result.exit_code == 0, result.output
