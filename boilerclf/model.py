@@ -190,12 +190,15 @@ class Model:
                 block.proba = {**unknown, **dict(zip(labels, row))}
         return pages
 
-    def classify(self, html: bytes | str, url: Optional[str] = None, *, text: bool = False) -> list[Block]:
+    def classify(self, html: bytes | str, url: Optional[str] = None, *, text: bool = False,
+                 charset: Optional[str] = None) -> list[Block]:
         """Label every block of one page (HTML, or plain text with `text=True`), in page order.
 
         Each `Block` has `text`, `label` and `proba` (label → probability); `element` is its lxml
         element and `page` its `Page`. `url`, the page's address, is kept as `page.url` (else the
-        page's canonical link) for your records: it does not change the labels. Raises
+        page's canonical link) for your records: it does not change the labels. `charset`: the one
+        an HTTP `Content-Type` header gave, for the bytes of a page that declares none itself (a
+        text page never does), where detection only guesses ("Hernández" read as cp1257). Raises
         `InputError` for a page that cannot be read (empty, binary, undecodable) and `TypeError`
         for anything but bytes or str (a `Path`: read it first, or use `boilerclf.read_page`).
         A page with no visible text gives `[]`.
@@ -204,18 +207,19 @@ class Model:
         or time limit (the CLI's are its own): a service should cap untrusted pages' size itself
         and run them in a process it can kill (a 5 MB page of a million blocks: ~30 s, 3.4 GB).
         """
-        return self.predict_pages([segment(html, text=text, url=url)])[0].blocks
+        return self.predict_pages([segment(html, text=text, url=url, charset=charset)])[0].blocks
 
     def clean(self, html: bytes | str, keep: Sequence[str] | str = ("content",), url: Optional[str] = None, *,
-              text: bool = False) -> str:
+              text: bool = False, charset: Optional[str] = None) -> str:
         """The text of the blocks whose label is in `keep`, one block per line (a `<pre>`, such
         as code, keeps its own line breaks and indentation).
 
         `keep`: labels of `LABELS`, or one label as a str. An unknown label raises ValueError,
-        as a typo would otherwise give "" without a word. `url` and the other errors: see `classify`.
+        as a typo would otherwise give "" without a word. `url`, `charset` and the other errors: see `classify`.
         """
         wanted = kept_labels(keep, self.labels)
-        return "\n".join(output_text(b) for b in self.classify(html, url, text=text) if b.label in wanted)
+        return "\n".join(output_text(b) for b in self.classify(html, url, text=text, charset=charset)
+                         if b.label in wanted)
 
     @property
     def features(self) -> BlockFeatures:

@@ -504,3 +504,16 @@ def test_a_folder_given_as_the_model_is_said_to_be_a_folder(tmp_path):
     """It said "no model file at" a path the user could see was there."""
     with pytest.raises(ModelError, match=re.escape(f"{tmp_path} is a folder, not a model file")):
         load_model(tmp_path)
+
+
+def test_classify_and_clean_take_the_charset_an_http_header_gave():
+    """A service holding a response's `Content-Type` had no way to pass its charset (only `segment`
+    took one), and a text page, which never declares one, is decoded by a guess: a cp1252 article's
+    "Hernández" came out "Hernįndez" (cp1257)."""
+    model = boilerclf.load_model()
+    data = (CORPUS / "newspaper-pages" / "txt" / "foxnews.com2.txt").read_text(encoding="utf-8").encode("cp1252")
+    read = {charset: " ".join(b.text for b in model.classify(data, text=True, charset=charset))
+            for charset in ("windows-1252", "cp1257")}  # the header's word is taken, whatever it says
+    assert "Hernández" in read["windows-1252"] and "Hernįndez" in read["cp1257"]
+    assert model.clean(data, keep=list(boilerclf.LABELS), text=True, charset="windows-1252") == "\n".join(
+        b.text for b in model.classify(data, text=True, charset="windows-1252"))
