@@ -554,7 +554,7 @@ def check_options(outdir: Path, formats: Sequence[str], options: dict, redo: boo
     made = made if isinstance(made, dict) else {}
     for fmt in formats:
         earlier = made.get(fmt)
-        if isinstance(earlier, dict) and earlier != options and not (redo and not _other_outputs(outdir, fmt, outputs)):
+        if isinstance(earlier, dict) and earlier != options and (not redo or _other_outputs(outdir, fmt, outputs)):
             changed = "; ".join(f"{key} was {earlier.get(key)}, now {value}" for key, value in options.items()
                                 if earlier.get(key) != value)
             what = "jsonl outputs (archives' among them)" if fmt == "jsonl" else f"{fmt} outputs"

@@ -144,15 +144,20 @@ def warn(message: str) -> None:
     err.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
 
+def _number(count: object) -> str:
+    """`12,345`; a hand-made model card's count as it is."""
+    return format(count, ",") if isinstance(count, int) else str(count)
+
+
 def _many(count: int, noun: str) -> str:
-    """`1 page`, `2 pages`: a summary that reads right for one input too (a hand-made model card's count as it is)."""
-    return f"{format(count, ',') if isinstance(count, int) else count} {noun}{'' if count == 1 else 's'}"
+    """`1 page`, `2 pages`: a summary that reads right for one input too."""
+    return f"{_number(count)} {noun}{'' if count == 1 else 's'}"
 
 
 def _counts(counts: dict) -> str:
     """`content 20, promo 4, …`: counts as a person reads them (a Python dict was printed), labels in their order."""
     order = sorted(counts.items(), key=lambda item: LABELS.index(item[0]) if item[0] in LABELS else len(LABELS))
-    return ", ".join(f"{name} {format(n, ',') if isinstance(n, int) else n}" for name, n in order)
+    return ", ".join(f"{name} {_number(n)}" for name, n in order)
 
 
 def _some_blocks(indices: list[int]) -> str:
@@ -333,7 +338,8 @@ def train(data: List[Path] = typer.Argument(..., help=f"Labelled pages or folder
         raise typer.Exit(130)
     info = model.meta["data"]
     # text views are made of HTML pages only: a set of text pages has none
-    views = " (HTML pages, their text and extracts)" if info["text_views"] and any(p.tree is not None for p in pages) else ""
+    html = info["text_views"] and any(p.tree is not None for p in pages)
+    views = " (HTML pages, their text and extracts)" if html else ""
     err.print(f"{_many(info['pages'], 'page')} from {_many(info['sites'], 'site')}; labelled blocks per label{views}: "
               f"{_counts(info['blocks_per_label'])}; unlabelled blocks: {info['unlabelled_blocks']}")
     if as_json:
@@ -475,8 +481,8 @@ def predict(pages: List[Path] = typer.Argument(..., metavar="PAGE...", help=INPU
 @app.command()
 def clean(inputs: List[str] = typer.Argument(..., help=f"Page files ({SUFFIXES}), folders "
                                              "(walked recursively), glob patterns, WARC/WARC.gz archives, JSONL files "
-                                             "with one {\"url\", \"html\"} (or {\"url\", \"text\"}, plain text) object per line, or - to read a list of "
-                                             "inputs from stdin.", metavar="INPUT..."),
+                                             "with one {\"url\", \"html\"} (or {\"url\", \"text\"}, plain text) object "
+                                             "per line, or - to read a list of inputs from stdin.", metavar="INPUT..."),
           outdir: Path = typer.Option(..., "--output", "-o", help="Folder for the outputs; input names and subfolders "
                                       "are mirrored, with the format's suffix. WARC and JSONL inputs give one .jsonl "
                                       "per archive, a line per record keyed by record id or url, with its position "
